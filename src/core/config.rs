@@ -1,0 +1,301 @@
+//! The tracker's configuration: every key is checked, unknown keys are typos, and anything that
+//! looks like a credential is refused outright.
+
+use super::error::ConfigError;
+use super::ids::{SessionExternalId, ShortText};
+
+/// Where Retail Rocket's browser tracking endpoints live.
+pub const DEFAULT_TRACKING_URL: &str = "https://tracking.retailrocket.net";
+/// Where Retail Rocket's recommendation and item endpoints live.
+pub const DEFAULT_API_URL: &str = "https://api.retailrocket.net";
+/// How many undelivered events are kept before the oldest are dropped.
+pub const DEFAULT_MAX_QUEUE: u32 = 1000;
+
+/// A config value as the JS side handed it over, reduced to what validation needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawValue {
+    /// `undefined`: treated as absent.
+    Undefined,
+    /// `null`: treated as absent.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A number.
+    Number(f64),
+    /// A string.
+    Text(String),
+    /// A function (only `onError` takes one).
+    Function,
+    /// Anything else (object, array, symbol…).
+    Other,
+}
+
+/// Where the visitor's ids are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StorageMode {
+    /// localStorage, then a first-party cookie, then memory: whichever works first.
+    #[default]
+    Auto,
+    /// localStorage only (memory if it fails).
+    Local,
+    /// A first-party cookie only (memory if it fails).
+    Cookie,
+    /// Memory only: nothing outlives the page.
+    Memory,
+}
+
+/// A validated tracker configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The shop's public id (24 hex characters).
+    pub partner_id: String,
+    /// Base URL of the tracking endpoints, without a trailing slash.
+    pub tracking_url: String,
+    /// Base URL of the recommendation endpoints, without a trailing slash.
+    pub api_url: String,
+    /// Default stock (region/warehouse) for events that take one.
+    pub stock_id: Option<ShortText>,
+    /// An id handed in by a native app; wins over the stored one.
+    pub session_external_id: Option<SessionExternalId>,
+    /// Where ids and the queue are kept.
+    pub storage: StorageMode,
+    /// Most undelivered events kept.
+    pub max_queue: u32,
+    /// Log refusals and delivery problems to the console.
+    pub debug: bool,
+}
+
+/// Is this config key a credential in disguise? Compares case-insensitively, ignoring `-` and
+/// `_`, against the names secrets travel under (Retail Rocket's apiKey, bearer tokens, the
+/// headers other platforms use), and against anything that merely contains one of them.
+pub fn is_secret_key(key: &str) -> bool {
+    let folded: String = key.chars().filter(|c| *c != '-' && *c != '_').flat_map(char::to_lowercase).collect();
+    const EXACT: [&str; 7] = ["apikey", "key", "token", "secret", "authorization", "xapikey", "xauthorization"];
+    const CONTAINS: [&str; 5] = ["apikey", "secret", "token", "password", "authorization"];
+    EXACT.contains(&folded.as_str()) || CONTAINS.iter().any(|part| folded.contains(part))
+}
+
+/// True for `https://…`, and for `http://` on a loopback host (local development and tests).
+fn is_allowed_base_url(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    let rest = if let Some(rest) = lower.strip_prefix("https://") {
+        rest
+    } else if let Some(rest) = lower.strip_prefix("http://") {
+        let host_port = rest.split('/').next().unwrap_or("");
+        let host = if host_port.starts_with('[') {
+            host_port.split(']').next().map(|h| h.trim_start_matches('[')).unwrap_or("")
+        } else {
+            host_port.split(':').next().unwrap_or("")
+        };
+        let loopback_v4 = host.starts_with("127.")
+            && host.split('.').count() == 4
+            && host.split('.').all(|octet| !octet.is_empty() && octet.len() <= 3 && octet.bytes().all(|b| b.is_ascii_digit()));
+        if !(host == "localhost" || host == "::1" || loopback_v4) {
+            return false;
+        }
+        rest
+    } else {
+        return false;
+    };
+    let host = rest.split('/').next().unwrap_or("");
+    !host.is_empty() && !rest.contains(['?', '#', ' ', '@'])
+}
+
+/// Collects config keys one by one, then checks the whole.
+#[derive(Debug, Default)]
+pub struct ConfigBuilder {
+    partner_id: Option<String>,
+    tracking_url: Option<String>,
+    api_url: Option<String>,
+    stock_id: Option<ShortText>,
+    session_external_id: Option<SessionExternalId>,
+    storage: StorageMode,
+    max_queue: Option<u32>,
+    debug: bool,
+}
+
+fn text<'a>(key: &'static str, value: &'a RawValue, expected: &'static str) -> Result<Option<&'a str>, ConfigError> {
+    match value {
+        RawValue::Undefined | RawValue::Null => Ok(None),
+        RawValue::Text(s) => Ok(Some(s)),
+        _ => Err(ConfigError::Invalid { key, expected }),
+    }
+}
+
+fn base_url(key: &'static str, value: &RawValue) -> Result<Option<String>, ConfigError> {
+    const EXPECTED: &str = "an https:// URL (http:// only for localhost/127.0.0.1), without query or fragment";
+    match text(key, value, EXPECTED)? {
+        None => Ok(None),
+        Some(url) if is_allowed_base_url(url.trim()) => Ok(Some(url.trim().trim_end_matches('/').to_owned())),
+        Some(_) => Err(ConfigError::Invalid { key, expected: EXPECTED }),
+    }
+}
+
+impl ConfigBuilder {
+    /// Takes one key of the page's config object.
+    pub fn set(&mut self, key: &str, value: &RawValue) -> Result<(), ConfigError> {
+        if is_secret_key(key) {
+            return Err(ConfigError::Secret(key.to_owned()));
+        }
+        match key {
+            "partnerId" => {
+                const EXPECTED: &str = "your shop's public partnerId: 24 hexadecimal characters";
+                if let Some(id) = text("partnerId", value, EXPECTED)? {
+                    let id = id.trim();
+                    if id.len() != 24 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        return Err(ConfigError::Invalid { key: "partnerId", expected: EXPECTED });
+                    }
+                    self.partner_id = Some(id.to_ascii_lowercase());
+                }
+            }
+            "trackingUrl" => self.tracking_url = base_url("trackingUrl", value)?,
+            "apiUrl" => self.api_url = base_url("apiUrl", value)?,
+            "stockId" => {
+                const EXPECTED: &str = "non-empty text of at most 50 characters";
+                if let Some(stock) = text("stockId", value, EXPECTED)? {
+                    let stock = ShortText::parse(stock).map_err(|_| ConfigError::Invalid { key: "stockId", expected: EXPECTED })?;
+                    self.stock_id = Some(stock);
+                }
+            }
+            "sessionExternalId" => {
+                const EXPECTED: &str = "1 to 50 letters and digits (a UUID's hyphens are removed), with no personal data";
+                if let Some(id) = text("sessionExternalId", value, EXPECTED)? {
+                    let id = SessionExternalId::parse(id)
+                        .map_err(|_| ConfigError::Invalid { key: "sessionExternalId", expected: EXPECTED })?;
+                    self.session_external_id = Some(id);
+                }
+            }
+            "storage" => {
+                const EXPECTED: &str = "one of \"auto\", \"local\", \"cookie\", \"memory\"";
+                self.storage = match text("storage", value, EXPECTED)? {
+                    None | Some("auto") => StorageMode::Auto,
+                    Some("local") => StorageMode::Local,
+                    Some("cookie") => StorageMode::Cookie,
+                    Some("memory") => StorageMode::Memory,
+                    Some(_) => return Err(ConfigError::Invalid { key: "storage", expected: EXPECTED }),
+                };
+            }
+            "maxQueue" => {
+                const EXPECTED: &str = "a whole number from 1 to 10000";
+                self.max_queue = match value {
+                    RawValue::Undefined | RawValue::Null => None,
+                    RawValue::Number(n) if n.fract() == 0.0 && (1.0..=10_000.0).contains(n) => Some(*n as u32),
+                    _ => return Err(ConfigError::Invalid { key: "maxQueue", expected: EXPECTED }),
+                };
+            }
+            "debug" => {
+                self.debug = match value {
+                    RawValue::Undefined | RawValue::Null => false,
+                    RawValue::Bool(b) => *b,
+                    _ => return Err(ConfigError::Invalid { key: "debug", expected: "true or false" }),
+                };
+            }
+            "onError" => {
+                if !matches!(value, RawValue::Undefined | RawValue::Null | RawValue::Function) {
+                    return Err(ConfigError::Invalid { key: "onError", expected: "a function (error) => void" });
+                }
+            }
+            _ => return Err(ConfigError::Unknown(key.to_owned())),
+        }
+        Ok(())
+    }
+
+    /// Checks that required keys are present and fills in defaults.
+    pub fn build(self) -> Result<Config, ConfigError> {
+        Ok(Config {
+            partner_id: self.partner_id.ok_or(ConfigError::Missing("partnerId"))?,
+            tracking_url: self.tracking_url.unwrap_or_else(|| DEFAULT_TRACKING_URL.to_owned()),
+            api_url: self.api_url.unwrap_or_else(|| DEFAULT_API_URL.to_owned()),
+            stock_id: self.stock_id,
+            session_external_id: self.session_external_id,
+            storage: self.storage,
+            max_queue: self.max_queue.unwrap_or(DEFAULT_MAX_QUEUE),
+            debug: self.debug,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PID: &str = "608423a9b126ac6ab3f8f0a5";
+
+    fn build(pairs: &[(&str, RawValue)]) -> Result<Config, ConfigError> {
+        let mut b = ConfigBuilder::default();
+        for (k, v) in pairs {
+            b.set(k, v)?;
+        }
+        b.build()
+    }
+
+    fn text(s: &str) -> RawValue {
+        RawValue::Text(s.into())
+    }
+
+    #[test]
+    fn minimal_config_gets_production_defaults() {
+        let c = build(&[("partnerId", text(PID))]).unwrap();
+        assert_eq!(c.tracking_url, DEFAULT_TRACKING_URL);
+        assert_eq!(c.api_url, DEFAULT_API_URL);
+        assert_eq!(c.max_queue, 1000);
+        assert_eq!(c.storage, StorageMode::Auto);
+    }
+
+    #[test]
+    fn partner_id_is_required_and_checked() {
+        assert_eq!(build(&[]), Err(ConfigError::Missing("partnerId")));
+        for bad in ["", "608423a9", "608423a9b126ac6ab3f8f0aZ", "608423a9b126ac6ab3f8f0a5ff"] {
+            assert!(matches!(build(&[("partnerId", text(bad))]), Err(ConfigError::Invalid { key: "partnerId", .. })));
+        }
+        assert!(build(&[("partnerId", RawValue::Number(1.0))]).is_err());
+    }
+
+    #[test]
+    fn secrets_are_refused_whatever_their_spelling() {
+        for key in [
+            "apiKey", "apikey", "APIKEY", "api_key", "key", "token", "secret", "authorization", "Authorization",
+            "x-api-key", "X-API-KEY", "x-authorization", "accessToken", "clientSecret", "password",
+        ] {
+            let r = build(&[("partnerId", text(PID)), (key, text("s3cr3t"))]);
+            assert_eq!(r, Err(ConfigError::Secret(key.into())), "{key}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_typos() {
+        let r = build(&[("partnerId", text(PID)), ("trackingURL", text("https://x"))]);
+        assert_eq!(r, Err(ConfigError::Unknown("trackingURL".into())));
+    }
+
+    #[test]
+    fn urls_must_be_https_or_loopback() {
+        let ok = |u: &str| build(&[("partnerId", text(PID)), ("trackingUrl", text(u))]).map(|c| c.tracking_url);
+        assert_eq!(ok("https://t.example.com/"), Ok("https://t.example.com".into()));
+        assert_eq!(ok("http://127.0.0.1:8787"), Ok("http://127.0.0.1:8787".into()));
+        assert_eq!(ok("http://localhost:3000/rr"), Ok("http://localhost:3000/rr".into()));
+        assert_eq!(ok("http://[::1]:80"), Ok("http://[::1]:80".into()));
+        for bad in ["http://shop.example", "ftp://x", "https://", "https://x/?a=1", "//x", "http://127.0.0.1.evil.com"] {
+            assert!(ok(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn handed_in_ids_are_validated() {
+        let c = build(&[("partnerId", text(PID)), ("sessionExternalId", text("3beb9714-82e9-4c08-938d-1391f5d86f2b"))]);
+        assert_eq!(c.unwrap().session_external_id.unwrap().as_str(), "3beb971482e94c08938d1391f5d86f2b");
+        let bad = build(&[("partnerId", text(PID)), ("sessionExternalId", text("user@example.com"))]);
+        assert!(matches!(bad, Err(ConfigError::Invalid { key: "sessionExternalId", .. })));
+    }
+
+    #[test]
+    fn other_keys_check_their_types() {
+        assert!(build(&[("partnerId", text(PID)), ("storage", text("disk"))]).is_err());
+        assert!(build(&[("partnerId", text(PID)), ("debug", text("yes"))]).is_err());
+        assert!(build(&[("partnerId", text(PID)), ("onError", text("alert"))]).is_err());
+        assert!(build(&[("partnerId", text(PID)), ("maxQueue", RawValue::Number(0.0))]).is_err());
+        assert!(build(&[("partnerId", text(PID)), ("stockId", text(&"s".repeat(51)))]).is_err());
+        let c = build(&[("partnerId", text(PID)), ("onError", RawValue::Function), ("maxQueue", RawValue::Number(5.0))]);
+        assert_eq!(c.unwrap().max_queue, 5);
+    }
+}

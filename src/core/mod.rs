@@ -1,0 +1,18 @@
+//! The plain-Rust core: validation, events, the persistent queue, retry policy and the wire
+//! format. Nothing here touches a browser API, so all of it is tested with `cargo test`.
+
+pub mod attribution;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod event;
+pub mod identity;
+pub mod ids;
+pub mod order;
+pub mod problem;
+pub mod queue;
+pub mod record;
+pub mod retry;
+pub mod store;
+pub mod urlenc;
+pub mod wire;

@@ -1,0 +1,60 @@
+//! Things that went wrong after a tracking call returned: they are reported to `onError`, never
+//! thrown.
+
+use std::fmt;
+
+use super::error::InputError;
+
+/// A delivery or storage problem, or a refused tracking call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+#[allow(missing_docs)] // the fields are the numbers each message quotes
+pub enum Problem {
+    /// A tracking call had bad arguments; nothing was queued.
+    Input(InputError),
+    /// The queue was full: this many of the oldest events were dropped.
+    QueueFull { dropped: usize, max: u32 },
+    /// Retail Rocket answered with a status that retrying cannot fix; the event was dropped.
+    Refused { event: &'static str, status: u16 },
+    /// Every attempt failed; the event was dropped.
+    GaveUp { event: &'static str, attempts: u32 },
+    /// Stored events could not be read back (storage edited or corrupted) and were dropped.
+    Unreadable { count: usize },
+    /// Persistent storage refused a write; events are kept in memory for this page only.
+    StorageUnavailable,
+}
+
+impl Problem {
+    /// A stable machine-readable code (the `code` of the object passed to `onError`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Problem::Input(_) => "invalid_argument",
+            Problem::QueueFull { .. } => "queue_full",
+            Problem::Refused { .. } => "event_refused",
+            Problem::GaveUp { .. } => "delivery_failed",
+            Problem::Unreadable { .. } => "storage_corrupt",
+            Problem::StorageUnavailable => "storage_unavailable",
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Input(e) => e.fmt(f),
+            Problem::QueueFull { dropped, max } => {
+                write!(f, "the queue holds at most {max} undelivered events (maxQueue): dropped the {dropped} oldest")
+            }
+            Problem::Refused { event, status } => {
+                write!(f, "Retail Rocket refused a `{event}` event with HTTP {status}; it was dropped (retrying cannot help)")
+            }
+            Problem::GaveUp { event, attempts } => {
+                write!(f, "a `{event}` event could not be delivered in {attempts} attempts and was dropped")
+            }
+            Problem::Unreadable { count } => write!(f, "{count} stored events could not be read back and were dropped"),
+            Problem::StorageUnavailable => f.write_str(
+                "storage refused to save an event (full or disabled); events are kept in memory and sent by this page",
+            ),
+        }
+    }
+}

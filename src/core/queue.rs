@@ -1,0 +1,291 @@
+//! The outbound queue: every accepted event is written to storage before the tracking call
+//! returns, one key per event, so adding an event costs the same however many are waiting.
+//!
+//! Keys are `rrt:q:{time}:{tab}:{seq}`, which sort oldest first across every tab of the site.
+//! Each tab writes only under its own random tab id, so two tabs never overwrite each other.
+//! When the durable store refuses a write (quota, private mode, storage off) the event is kept in
+//! memory instead and still delivered by this page.
+
+use std::collections::VecDeque;
+
+use super::record::Record;
+use super::store::{MemoryStore, Store};
+
+/// Prefix of every queued event's key.
+pub const PREFIX: &str = "rrt:q:";
+
+/// What pushing an event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pushed {
+    /// The event is in durable storage (false: in memory only).
+    pub durable: bool,
+    /// How many of the oldest events were dropped to stay within the bound.
+    pub dropped: usize,
+}
+
+/// The queue of one visitor's undelivered events.
+#[derive(Debug)]
+pub struct Queue<S> {
+    durable: S,
+    spill: MemoryStore,
+    tab: String,
+    seq: u32,
+    max: usize,
+    /// Keys known to be queued, oldest first: refreshed from storage when it runs dry or when
+    /// another tab is known to have written.
+    known: VecDeque<String>,
+    stale: bool,
+    /// Events dropped because their stored line could not be read back.
+    unreadable: usize,
+}
+
+impl<S: Store> Queue<S> {
+    /// Opens the queue in `durable`, writing as tab `tab`, keeping at most `max` events.
+    pub fn new(durable: S, tab: &str, max: usize) -> Self {
+        Queue {
+            durable,
+            spill: MemoryStore::default(),
+            tab: tab.to_owned(),
+            seq: 0,
+            max: max.max(1),
+            known: VecDeque::new(),
+            stale: true,
+            unreadable: 0,
+        }
+    }
+
+    fn rescan(&mut self) {
+        let mut keys = self.durable.keys_with_prefix(PREFIX);
+        keys.extend(self.spill.keys_with_prefix(PREFIX));
+        keys.sort_unstable();
+        keys.dedup();
+        self.known = keys.into();
+        self.stale = false;
+    }
+
+    fn read(&self, key: &str) -> Option<String> {
+        self.spill.get(key).or_else(|| self.durable.get(key))
+    }
+
+    /// Another tab changed the queue: look at storage again before the next read.
+    pub fn mark_stale(&mut self) {
+        self.stale = true;
+    }
+
+    /// Stores one event. At the bound, the oldest events make room.
+    pub fn push(&mut self, record: &Record) -> Pushed {
+        let mut pushed = Pushed::default();
+        if self.known.len() >= self.max || self.stale {
+            self.rescan();
+        }
+        while self.known.len() >= self.max {
+            if let Some(oldest) = self.known.pop_front() {
+                self.remove(&oldest);
+                pushed.dropped += 1;
+            }
+        }
+        self.seq = self.seq.wrapping_add(1);
+        let key = format!("{PREFIX}{:013}:{}:{:06}", record.at_ms, self.tab, self.seq);
+        let line = record.encode();
+        pushed.durable = self.durable.set(&key, &line).is_ok();
+        if !pushed.durable {
+            // Storage refused (full or disabled): keep it for this page rather than lose it.
+            let _ = self.spill.set(&key, &line);
+        }
+        self.known.push_back(key);
+        pushed
+    }
+
+    /// The oldest readable event and its key, without removing it. Unreadable lines are
+    /// removed on the way and counted.
+    pub fn oldest(&mut self) -> Option<(String, Record)> {
+        if self.stale || self.known.is_empty() {
+            self.rescan();
+        }
+        while let Some(key) = self.known.front().cloned() {
+            match self.read(&key) {
+                None => {
+                    // Delivered or dropped by another tab meanwhile.
+                    self.known.pop_front();
+                }
+                Some(line) => match Record::decode(&line) {
+                    Some(record) => return Some((key, record)),
+                    None => {
+                        self.known.pop_front();
+                        self.remove(&key);
+                        self.unreadable += 1;
+                    }
+                },
+            }
+        }
+        None
+    }
+
+    /// Removes one event (delivered, or refused by the server).
+    pub fn remove(&mut self, key: &str) {
+        self.durable.remove(key);
+        self.spill.remove(key);
+        if self.known.front().is_some_and(|k| k == key) {
+            self.known.pop_front();
+        } else {
+            self.known.retain(|k| k != key);
+        }
+    }
+
+    /// How many events are waiting, in every tab.
+    pub fn len(&mut self) -> usize {
+        self.rescan();
+        self.known.len()
+    }
+
+    /// True when nothing is waiting.
+    pub fn is_empty(&mut self) -> bool {
+        self.len() == 0
+    }
+
+    /// Removes every queued event.
+    pub fn clear(&mut self) {
+        self.rescan();
+        for key in std::mem::take(&mut self.known) {
+            self.durable.remove(&key);
+            self.spill.remove(&key);
+        }
+    }
+
+    /// Takes the count of unreadable lines dropped since the last call.
+    pub fn take_unreadable(&mut self) -> usize {
+        std::mem::take(&mut self.unreadable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::event::Event;
+    use crate::core::ids::ItemId;
+
+    fn view(n: u64, at_ms: u64) -> Record {
+        Record { event: Event::View { item: ItemId::parse(&n.to_string()).unwrap(), stock: None, recom_item: None }, at_ms }
+    }
+
+    fn drain<S: Store>(q: &mut Queue<S>) -> Vec<Record> {
+        let mut out = Vec::new();
+        while let Some((key, record)) = q.oldest() {
+            q.remove(&key);
+            out.push(record);
+        }
+        out
+    }
+
+    #[test]
+    fn first_in_first_out() {
+        let mut q = Queue::new(MemoryStore::default(), "tab1", 10);
+        for n in 1..=5 {
+            assert_eq!(q.push(&view(n, 1000)), Pushed { durable: true, dropped: 0 });
+        }
+        assert_eq!(q.len(), 5);
+        let ids: Vec<_> = drain(&mut q).iter().map(|r| r.event.path_id().unwrap().get()).collect();
+        assert_eq!(ids, [1, 2, 3, 4, 5]);
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn survives_a_reload() {
+        let storage = MemoryStore::default();
+        let mut before = Queue::new(storage.clone(), "tabA", 10);
+        before.push(&view(1, 10));
+        before.push(&view(2, 11));
+        drop(before);
+        let mut after = Queue::new(storage, "tabB", 10);
+        after.push(&view(3, 12));
+        let ids: Vec<_> = drain(&mut after).iter().map(|r| r.event.path_id().unwrap().get()).collect();
+        assert_eq!(ids, [1, 2, 3]);
+    }
+
+    #[test]
+    fn two_tabs_interleave_by_time_without_overwriting() {
+        let storage = MemoryStore::default();
+        let mut a = Queue::new(storage.clone(), "aaaa", 10);
+        let mut b = Queue::new(storage.clone(), "bbbb", 10);
+        a.push(&view(1, 100));
+        b.push(&view(2, 101));
+        a.push(&view(3, 102));
+        b.push(&view(4, 102));
+        a.mark_stale();
+        let ids: Vec<_> = drain(&mut a).iter().map(|r| r.event.path_id().unwrap().get()).collect();
+        assert_eq!(ids, [1, 2, 3, 4]);
+        assert!(b.is_empty(), "b sees a's deliveries");
+    }
+
+    #[test]
+    fn the_bound_drops_the_oldest() {
+        let mut q = Queue::new(MemoryStore::default(), "t", 3);
+        let dropped: usize = (1..=5).map(|n| q.push(&view(n, n)).dropped).sum();
+        assert_eq!(dropped, 2);
+        let ids: Vec<_> = drain(&mut q).iter().map(|r| r.event.path_id().unwrap().get()).collect();
+        assert_eq!(ids, [3, 4, 5]);
+    }
+
+    #[test]
+    fn a_full_store_spills_to_memory_and_keeps_what_it_had() {
+        let storage = MemoryStore::with_capacity(2);
+        let mut q = Queue::new(storage.clone(), "t", 10);
+        assert!(q.push(&view(1, 1)).durable);
+        assert!(q.push(&view(2, 2)).durable);
+        assert!(!q.push(&view(3, 3)).durable, "quota reached");
+        assert_eq!(storage.keys_with_prefix(PREFIX).len(), 2, "stored events untouched");
+        let ids: Vec<_> = drain(&mut q).iter().map(|r| r.event.path_id().unwrap().get()).collect();
+        assert_eq!(ids, [1, 2, 3]);
+    }
+
+    #[test]
+    fn unreadable_lines_are_dropped_and_counted() {
+        let storage = MemoryStore::default();
+        storage.set("rrt:q:0000000000001:x:000001", "garbage").unwrap();
+        let mut q = Queue::new(storage, "t", 10);
+        q.push(&view(7, 5));
+        let ids: Vec<_> = drain(&mut q).iter().map(|r| r.event.path_id().unwrap().get()).collect();
+        assert_eq!(ids, [7]);
+        assert_eq!(q.take_unreadable(), 1);
+    }
+
+    #[test]
+    fn push_cost_does_not_depend_on_queue_length() {
+        // Counting store operations, not time: a push reads nothing and writes one key once the
+        // queue is open, whether 1 or 999 events wait.
+        #[derive(Debug, Default)]
+        struct Counting {
+            inner: MemoryStore,
+            ops: std::cell::Cell<usize>,
+        }
+        impl Store for Counting {
+            fn get(&self, k: &str) -> Option<String> {
+                self.ops.set(self.ops.get() + 1);
+                self.inner.get(k)
+            }
+            fn set(&self, k: &str, v: &str) -> Result<(), crate::core::store::WriteFailed> {
+                self.ops.set(self.ops.get() + 1);
+                self.inner.set(k, v)
+            }
+            fn remove(&self, k: &str) {
+                self.ops.set(self.ops.get() + 1);
+                self.inner.remove(k)
+            }
+            fn keys_with_prefix(&self, p: &str) -> Vec<String> {
+                self.ops.set(self.ops.get() + 1000);
+                self.inner.keys_with_prefix(p)
+            }
+        }
+        let store = std::rc::Rc::new(Counting::default());
+        let mut q = Queue::new(store.clone(), "t", 1000);
+        q.push(&view(1, 1));
+        for (queued, n) in [(1usize, 2u64), (998, 999)] {
+            while q.known.len() < queued {
+                q.push(&view(n, 2));
+            }
+            let before = store.ops.get();
+            q.push(&view(n, 3));
+            assert_eq!(store.ops.get() - before, 1, "one write with {queued} queued");
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! The key-value storage the core persists into. The browser side implements it over
+//! localStorage and cookies; [`MemoryStore`] serves tests and pages where storage is off.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// Writing failed: the storage is full, disabled, or throws. Nothing else changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteFailed;
+
+/// A small synchronous key-value store. Implementations never panic and never throw; reads
+/// that fail look like absent keys.
+pub trait Store: std::fmt::Debug {
+    /// The value under `key`, if any.
+    fn get(&self, key: &str) -> Option<String>;
+    /// Stores `value` under `key`.
+    fn set(&self, key: &str, value: &str) -> Result<(), WriteFailed>;
+    /// Removes `key` (absent keys are fine).
+    fn remove(&self, key: &str);
+    /// Every key starting with `prefix`, in any order.
+    fn keys_with_prefix(&self, prefix: &str) -> Vec<String>;
+}
+
+/// A store in memory; clones share the same map.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    map: Rc<RefCell<BTreeMap<String, String>>>,
+    /// When set, writes fail once the map holds this many keys (to test quota errors).
+    capacity: Option<usize>,
+}
+
+impl MemoryStore {
+    /// A store whose writes fail once it holds `capacity` keys, like a full localStorage.
+    pub fn with_capacity(capacity: usize) -> Self {
+        MemoryStore { map: Rc::default(), capacity: Some(capacity) }
+    }
+}
+
+impl Store for MemoryStore {
+    fn get(&self, key: &str) -> Option<String> {
+        self.map.borrow().get(key).cloned()
+    }
+
+    fn set(&self, key: &str, value: &str) -> Result<(), WriteFailed> {
+        let mut map = self.map.borrow_mut();
+        let full = self.capacity.is_some_and(|cap| map.len() >= cap && !map.contains_key(key));
+        if full {
+            return Err(WriteFailed);
+        }
+        map.insert(key.to_owned(), value.to_owned());
+        Ok(())
+    }
+
+    fn remove(&self, key: &str) {
+        self.map.borrow_mut().remove(key);
+    }
+
+    fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
+        self.map.borrow().range(prefix.to_owned()..).take_while(|(k, _)| k.starts_with(prefix)).map(|(k, _)| k.clone()).collect()
+    }
+}
+
+impl<S: Store + ?Sized> Store for Rc<S> {
+    fn get(&self, key: &str) -> Option<String> {
+        (**self).get(key)
+    }
+    fn set(&self, key: &str, value: &str) -> Result<(), WriteFailed> {
+        (**self).set(key, value)
+    }
+    fn remove(&self, key: &str) {
+        (**self).remove(key)
+    }
+    fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
+        (**self).keys_with_prefix(prefix)
+    }
+}
+
+impl<S: Store + ?Sized> Store for Box<S> {
+    fn get(&self, key: &str) -> Option<String> {
+        (**self).get(key)
+    }
+    fn set(&self, key: &str, value: &str) -> Result<(), WriteFailed> {
+        (**self).set(key, value)
+    }
+    fn remove(&self, key: &str) {
+        (**self).remove(key)
+    }
+    fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
+        (**self).keys_with_prefix(prefix)
+    }
+}
+
+/// Tries stores in order: reads come from the first that has the key, writes go to the first
+/// that accepts them. Used for the visitor id: localStorage, then a cookie, then memory.
+#[derive(Debug, Clone)]
+pub struct Chain<S>(pub Vec<S>);
+
+impl<S: Store> Store for Chain<S> {
+    fn get(&self, key: &str) -> Option<String> {
+        self.0.iter().find_map(|s| s.get(key))
+    }
+
+    fn set(&self, key: &str, value: &str) -> Result<(), WriteFailed> {
+        let mut written = false;
+        for store in &self.0 {
+            if written {
+                // A stale copy further down must not win a later read.
+                store.remove(key);
+            } else {
+                written = store.set(key, value).is_ok();
+            }
+        }
+        if written {
+            Ok(())
+        } else {
+            Err(WriteFailed)
+        }
+    }
+
+    fn remove(&self, key: &str) {
+        self.0.iter().for_each(|s| s.remove(key));
+    }
+
+    fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
+        let mut keys: Vec<String> = self.0.iter().flat_map(|s| s.keys_with_prefix(prefix)).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chain_falls_through_to_the_first_store_that_works() {
+        let broken = MemoryStore::with_capacity(0);
+        let memory = MemoryStore::default();
+        let chain = Chain(vec![broken.clone(), memory.clone()]);
+        chain.set("k", "v").unwrap();
+        assert_eq!(chain.get("k").as_deref(), Some("v"));
+        assert_eq!(memory.get("k").as_deref(), Some("v"));
+        assert!(Chain(vec![MemoryStore::with_capacity(0)]).set("k", "v").is_err());
+    }
+
+    #[test]
+    fn a_write_higher_up_hides_stale_copies_below() {
+        let top = MemoryStore::default();
+        let below = MemoryStore::default();
+        below.set("k", "old").unwrap();
+        let chain = Chain(vec![top, below.clone()]);
+        chain.set("k", "new").unwrap();
+        assert_eq!(below.get("k"), None);
+        assert_eq!(chain.get("k").as_deref(), Some("new"));
+    }
+
+    #[test]
+    fn prefix_listing_is_ordered() {
+        let m = MemoryStore::default();
+        for k in ["b:2", "a:1", "b:1", "c"] {
+            m.set(k, "").unwrap();
+        }
+        let mut keys = m.keys_with_prefix("b:");
+        keys.sort();
+        assert_eq!(keys, ["b:1", "b:2"]);
+    }
+}

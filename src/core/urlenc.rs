@@ -1,0 +1,131 @@
+//! Percent-encoding for query strings, byte-for-byte what `encodeURIComponent` produces, and
+//! its inverse. The queue's storage form and every URL we build go through these two functions.
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b)
+}
+
+/// Appends `value` to `out`, percent-encoding every byte outside `encodeURIComponent`'s
+/// unreserved set.
+pub fn encode_into(out: &mut String, value: &str) {
+    for &b in value.as_bytes() {
+        if is_unreserved(b) {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 15) as usize] as char);
+        }
+    }
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes a percent-encoded component (`+` is left as is). `None` if an escape is malformed or
+/// the bytes are not UTF-8.
+pub fn decode(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hi = hex_value(*bytes.get(i + 1)?)?;
+            let lo = hex_value(*bytes.get(i + 2)?)?;
+            out.push(hi << 4 | lo);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Builds `k1=v1&k2=v2…`, encoding keys and values.
+#[derive(Debug, Default)]
+pub struct Query(String);
+
+impl Query {
+    /// Adds one pair.
+    pub fn push(&mut self, key: &str, value: &str) -> &mut Self {
+        if !self.0.is_empty() {
+            self.0.push('&');
+        }
+        encode_into(&mut self.0, key);
+        self.0.push('=');
+        encode_into(&mut self.0, value);
+        self
+    }
+
+    /// The query without a leading `?`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Consumes the builder.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// Splits `k1=v1&k2=v2…` into decoded pairs; `None` if any pair is malformed.
+pub fn parse_pairs(query: &str) -> Option<Vec<(String, String)>> {
+    if query.is_empty() {
+        return Some(Vec::new());
+    }
+    query
+        .split('&')
+        .map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            Some((decode(k)?, decode(v)?))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_like_encode_uri_component() {
+        let mut s = String::new();
+        encode_into(&mut s, "Women/Clothing & Skirts?=ё!~*'()");
+        assert_eq!(s, "Women%2FClothing%20%26%20Skirts%3F%3D%D1%91!~*'()");
+    }
+
+    #[test]
+    fn round_trips_any_text() {
+        for text in ["", "a b", "100%", "ключ=значение&x", "emoji 🛒", "+plus"] {
+            let mut s = String::new();
+            encode_into(&mut s, text);
+            assert_eq!(decode(&s).as_deref(), Some(text));
+        }
+    }
+
+    #[test]
+    fn rejects_broken_escapes() {
+        assert_eq!(decode("%"), None);
+        assert_eq!(decode("%4"), None);
+        assert_eq!(decode("%zz"), None);
+        assert_eq!(decode("%ff"), None, "lone 0xFF is not UTF-8");
+    }
+
+    #[test]
+    fn query_pairs_round_trip() {
+        let mut q = Query::default();
+        q.push("e", "view").push("phrase", "red & blue");
+        assert_eq!(q.as_str(), "e=view&phrase=red%20%26%20blue");
+        let pairs = parse_pairs(q.as_str()).unwrap();
+        assert_eq!(pairs[1], ("phrase".into(), "red & blue".into()));
+        assert_eq!(parse_pairs("novalue"), None);
+    }
+}

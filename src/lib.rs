@@ -1,0 +1,26 @@
+//! Retail Rocket tracking and recommendations for storefronts and mobile-app WebViews, as a
+//! small WebAssembly module.
+//!
+//! The crate has two layers:
+//! - [`core`]: plain Rust. Validation, events, the persistent outbound queue, retry policy and
+//!   Retail Rocket's partnerId-only wire format. Tested natively with `cargo test`.
+//! - `js` (wasm32 only): the `Tracker` class that pages use, plus the browser effects (storage,
+//!   `fetch`, timers) behind small interfaces in `web`.
+//!
+//! Only Retail Rocket's public `partnerId` is ever used. Methods that need the secret `apiKey`
+//! do not exist in this crate, and cannot be switched on for the browser build:
+
+#![deny(missing_docs)]
+
+#[cfg(all(feature = "server-secrets", target_arch = "wasm32"))]
+compile_error!(
+    "the `server-secrets` feature cannot be built for the browser: Retail Rocket's apiKey must never \
+     reach a page or an app. Call apiKey endpoints from your own server (see the README's relay section)."
+);
+
+pub mod core;
+
+#[cfg(target_arch = "wasm32")]
+mod js;
+#[cfg(target_arch = "wasm32")]
+mod web;
