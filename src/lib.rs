@@ -21,6 +21,9 @@ compile_error!(
 pub mod core;
 
 #[cfg(target_arch = "wasm32")]
-mod js;
+pub mod js;
 #[cfg(target_arch = "wasm32")]
-mod web;
+pub mod web;
+
+#[cfg(target_arch = "wasm32")]
+pub use js::Tracker;

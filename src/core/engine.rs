@@ -79,11 +79,26 @@ impl<S: Store + Clone> Engine<S> {
     /// Opens the tracker: resolves the visitor id from `ids` and the queue in `queue_store`.
     /// `tab` distinguishes this page's queue writes from other tabs'; `random` seeds a new
     /// visitor id if one is needed.
-    pub fn open(config: Config, ids: S, queue_store: S, tab: &str, random: impl FnOnce() -> [u8; 16]) -> Self {
+    pub fn open(
+        config: Config,
+        ids: S,
+        queue_store: S,
+        tab: &str,
+        random: impl FnOnce() -> [u8; 16],
+    ) -> Self {
         let visitor = identity::resolve_visitor(&ids, config.session_external_id.clone(), random);
         let session = identity::stored_session(&ids, &visitor);
         let queue = Queue::new(queue_store, tab, config.max_queue as usize);
-        Engine { config, ids, visitor, session, queue, backoff: Backoff::default(), problems: Vec::new(), storage_warned: false }
+        Engine {
+            config,
+            ids,
+            visitor,
+            session,
+            queue,
+            backoff: Backoff::default(),
+            problems: Vec::new(),
+            storage_warned: false,
+        }
     }
 }
 
@@ -112,7 +127,10 @@ impl<S: Store> Engine<S> {
     pub fn track(&mut self, events: Vec<Event>, now_ms: u64) {
         let mut dropped = 0;
         for event in events {
-            let pushed = self.queue.push(&Record { event, at_ms: now_ms });
+            let pushed = self.queue.push(&Record {
+                event,
+                at_ms: now_ms,
+            });
             dropped += pushed.dropped;
             if !pushed.durable && !self.storage_warned {
                 self.storage_warned = true;
@@ -120,7 +138,10 @@ impl<S: Store> Engine<S> {
             }
         }
         if dropped > 0 {
-            self.problems.push(Problem::QueueFull { dropped, max: self.config.max_queue });
+            self.problems.push(Problem::QueueFull {
+                dropped,
+                max: self.config.max_queue,
+            });
         }
     }
 
@@ -133,7 +154,8 @@ impl<S: Store> Engine<S> {
     pub fn take_problems(&mut self) -> Vec<Problem> {
         let unreadable = self.queue.take_unreadable();
         if unreadable > 0 {
-            self.problems.push(Problem::Unreadable { count: unreadable });
+            self.problems
+                .push(Problem::Unreadable { count: unreadable });
         }
         std::mem::take(&mut self.problems)
     }
@@ -150,18 +172,25 @@ impl<S: Store> Engine<S> {
 
     /// The next request to send, if any. `nonce` defeats caches along the way.
     pub fn next_job(&mut self, nonce: u64) -> Option<Job> {
-        let tracking = Tracking { base: &self.config.tracking_url, partner_id: &self.config.partner_id };
+        let tracking = Tracking {
+            base: &self.config.tracking_url,
+            partner_id: &self.config.partner_id,
+        };
         let Some(session) = &self.session else {
             // Nothing can be sent before Retail Rocket names the session; don't ask for one
             // until there is something to send.
-            if self.queue.oldest().is_none() {
-                return None;
-            }
-            return Some(Job::Initialize(tracking.initialize(self.visitor.as_str(), nonce)));
+            self.queue.oldest()?;
+            return Some(Job::Initialize(
+                tracking.initialize(self.visitor.as_str(), nonce),
+            ));
         };
         let (key, record) = self.queue.oldest()?;
         let request = tracking.event(&record.event, session, &self.visitor, nonce);
-        Some(Job::Deliver { key, event: record.event.name(), request })
+        Some(Job::Deliver {
+            key,
+            event: record.event.name(),
+            request,
+        })
     }
 
     /// Takes the reply to `job`. `jitter` is a random number in `0..1`.
@@ -176,7 +205,10 @@ impl<S: Store> Engine<S> {
                 }
                 None => Next::Wait(self.backoff.failed_keep_trying(None, jitter)),
             },
-            (Job::Initialize(_), _) => Next::Wait(self.backoff.failed_keep_trying(reply.retry_after_ms, jitter)),
+            (Job::Initialize(_), _) => Next::Wait(
+                self.backoff
+                    .failed_keep_trying(reply.retry_after_ms, jitter),
+            ),
             (Job::Deliver { key, .. }, Verdict::Delivered) => {
                 self.queue.remove(key);
                 self.backoff.succeeded();
@@ -185,19 +217,24 @@ impl<S: Store> Engine<S> {
             (Job::Deliver { key, event, .. }, Verdict::Refused) => {
                 self.queue.remove(key);
                 self.backoff.succeeded();
-                self.problems.push(Problem::Refused { event, status: reply.status });
+                self.problems.push(Problem::Refused {
+                    event,
+                    status: reply.status,
+                });
                 Next::Continue
             }
-            (Job::Deliver { key, event, .. }, Verdict::Retry) => match self.backoff.failed(reply.retry_after_ms, jitter) {
-                Some(delay) => Next::Wait(delay),
-                None => {
-                    let attempts = self.backoff.failures();
-                    self.queue.remove(key);
-                    self.backoff.succeeded();
-                    self.problems.push(Problem::GaveUp { event, attempts });
-                    Next::Continue
+            (Job::Deliver { key, event, .. }, Verdict::Retry) => {
+                match self.backoff.failed(reply.retry_after_ms, jitter) {
+                    Some(delay) => Next::Wait(delay),
+                    None => {
+                        let attempts = self.backoff.failures();
+                        self.queue.remove(key);
+                        self.backoff.succeeded();
+                        self.problems.push(Problem::GaveUp { event, attempts });
+                        Next::Continue
+                    }
                 }
-            },
+            }
         }
     }
 }
@@ -211,30 +248,51 @@ mod tests {
 
     fn config(max_queue: f64) -> Config {
         let mut b = ConfigBuilder::default();
-        b.set("partnerId", &RawValue::Text("608423a9b126ac6ab3f8f0a5".into())).unwrap();
-        b.set("trackingUrl", &RawValue::Text("http://127.0.0.1:9".into())).unwrap();
+        b.set(
+            "partnerId",
+            &RawValue::Text("608423a9b126ac6ab3f8f0a5".into()),
+        )
+        .unwrap();
+        b.set("trackingUrl", &RawValue::Text("http://127.0.0.1:9".into()))
+            .unwrap();
         b.set("maxQueue", &RawValue::Number(max_queue)).unwrap();
         b.build().unwrap()
     }
 
     fn view(n: u64) -> Event {
-        Event::View { item: ItemId::parse(&n.to_string()).unwrap(), stock: None, recom_item: None }
+        Event::View {
+            item: ItemId::parse(&n.to_string()).unwrap(),
+            stock: None,
+            recom_item: None,
+        }
     }
 
     fn ok(body: &str) -> Reply {
-        Reply { status: 200, body: body.into(), retry_after_ms: None }
+        Reply {
+            status: 200,
+            body: body.into(),
+            retry_after_ms: None,
+        }
     }
 
     fn status(code: u16) -> Reply {
-        Reply { status: code, ..Reply::default() }
+        Reply {
+            status: code,
+            ..Reply::default()
+        }
     }
 
     fn engine(store: &MemoryStore) -> Engine<MemoryStore> {
-        Engine::open(config(100.0), store.clone(), store.clone(), "tab", || [7; 16])
+        Engine::open(config(100.0), store.clone(), store.clone(), "tab", || {
+            [7; 16]
+        })
     }
 
     /// Sends every job with `answer` until the engine has nothing left or asks to wait.
-    fn run(e: &mut Engine<MemoryStore>, mut answer: impl FnMut(&Job) -> Reply) -> (Vec<String>, Option<u64>) {
+    fn run(
+        e: &mut Engine<MemoryStore>,
+        mut answer: impl FnMut(&Job) -> Reply,
+    ) -> (Vec<String>, Option<u64>) {
         let mut sent = Vec::new();
         while let Some(job) = e.next_job(1) {
             sent.push(job.request().url.clone());
@@ -262,8 +320,11 @@ mod tests {
             Job::Deliver { .. } => ok(""),
         });
         assert_eq!(wait, None);
-        assert!(sent[0].contains(&format!("/1.0/event/initialize/608423a9b126ac6ab3f8f0a5?session={visitor}&")));
-        assert!(sent[1].contains("/view/608423a9b126ac6ab3f8f0a5/1?session=rrSESSION1&sessionExternalId="));
+        assert!(sent[0].contains(&format!(
+            "/1.0/event/initialize/608423a9b126ac6ab3f8f0a5?session={visitor}&"
+        )));
+        assert!(sent[1]
+            .contains("/view/608423a9b126ac6ab3f8f0a5/1?session=rrSESSION1&sessionExternalId="));
         assert!(sent[2].contains("/view/608423a9b126ac6ab3f8f0a5/2?"));
         assert_eq!(sent.len(), 3);
         assert_eq!(e.pending(), 0);
@@ -280,7 +341,11 @@ mod tests {
     #[test]
     fn server_errors_are_retried_in_order_and_delivered_once() {
         let store = MemoryStore::default();
-        identity::save_session(&store, engine(&store).visitor(), &RrSession::parse("s").unwrap());
+        identity::save_session(
+            &store,
+            engine(&store).visitor(),
+            &RrSession::parse("s").unwrap(),
+        );
         let mut e = engine(&store);
         e.track(vec![view(1), view(2)], 10);
         let mut failures_left = 3;
@@ -315,7 +380,11 @@ mod tests {
         e.track(vec![view(1)], 10);
         let (_, wait) = run(&mut e, |job| match job {
             Job::Initialize(_) => ok(r#"{"sessionId":"s"}"#),
-            Job::Deliver { .. } => Reply { status: 429, body: String::new(), retry_after_ms: Some(7_000) },
+            Job::Deliver { .. } => Reply {
+                status: 429,
+                body: String::new(),
+                retry_after_ms: Some(7_000),
+            },
         });
         assert_eq!(wait, Some(7_000));
         assert_eq!(e.pending(), 1);
@@ -332,7 +401,13 @@ mod tests {
             Job::Deliver { .. } => ok(""),
         });
         assert_eq!((sent.len(), wait), (3, None));
-        assert_eq!(e.take_problems(), [Problem::Refused { event: "view", status: 400 }]);
+        assert_eq!(
+            e.take_problems(),
+            [Problem::Refused {
+                event: "view",
+                status: 400
+            }]
+        );
         assert_eq!(e.pending(), 0);
     }
 
@@ -349,7 +424,13 @@ mod tests {
             rounds += 1;
         }
         assert_eq!(rounds, Backoff::MAX_ATTEMPTS - 1);
-        assert_eq!(e.take_problems(), [Problem::GaveUp { event: "view", attempts: Backoff::MAX_ATTEMPTS }]);
+        assert_eq!(
+            e.take_problems(),
+            [Problem::GaveUp {
+                event: "view",
+                attempts: Backoff::MAX_ATTEMPTS
+            }]
+        );
     }
 
     #[test]
@@ -375,7 +456,14 @@ mod tests {
         let store = MemoryStore::default();
         let mut e = engine(&store);
         let items = vec![ItemId::parse("1").unwrap(), ItemId::parse("2").unwrap()];
-        e.track(vec![Event::GroupView { items, stock: None, recom_item: None }], 1);
+        e.track(
+            vec![Event::GroupView {
+                items,
+                stock: None,
+                recom_item: None,
+            }],
+            1,
+        );
         let mut methods = Vec::new();
         run(&mut e, |job| {
             methods.push(job.request().method);
@@ -392,7 +480,10 @@ mod tests {
         let store = MemoryStore::default();
         let mut e = Engine::open(config(2.0), store.clone(), store.clone(), "t", || [1; 16]);
         e.track(vec![view(1), view(2), view(3)], 1);
-        assert_eq!(e.take_problems(), [Problem::QueueFull { dropped: 1, max: 2 }]);
+        assert_eq!(
+            e.take_problems(),
+            [Problem::QueueFull { dropped: 1, max: 2 }]
+        );
         assert_eq!(e.pending(), 2);
     }
 }

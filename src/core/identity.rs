@@ -12,8 +12,14 @@ pub const SESSION_KEY: &str = "rrt:session";
 /// The visitor id to use: a handed-in one wins (and is saved); else the saved one; else a new
 /// one from `random`, saved for next time. Write failures are tolerated: the id then lives as
 /// long as the page.
-pub fn resolve_visitor(store: &dyn Store, handed_in: Option<SessionExternalId>, random: impl FnOnce() -> [u8; 16]) -> SessionExternalId {
-    let stored = store.get(VISITOR_KEY).and_then(|s| SessionExternalId::parse(&s).ok());
+pub fn resolve_visitor(
+    store: &dyn Store,
+    handed_in: Option<SessionExternalId>,
+    random: impl FnOnce() -> [u8; 16],
+) -> SessionExternalId {
+    let stored = store
+        .get(VISITOR_KEY)
+        .and_then(|s| SessionExternalId::parse(&s).ok());
     match (handed_in, stored) {
         (Some(id), stored) => {
             if stored.as_ref() != Some(&id) {
@@ -42,12 +48,17 @@ pub fn renew_visitor(store: &dyn Store, random: [u8; 16]) -> SessionExternalId {
 pub fn stored_session(store: &dyn Store, visitor: &SessionExternalId) -> Option<RrSession> {
     let line = store.get(SESSION_KEY)?;
     let (owner, session) = line.split_once(':')?;
-    (owner == visitor.as_str()).then(|| RrSession::parse(session)).flatten()
+    (owner == visitor.as_str())
+        .then(|| RrSession::parse(session))
+        .flatten()
 }
 
 /// Saves the session Retail Rocket issued for `visitor`.
 pub fn save_session(store: &dyn Store, visitor: &SessionExternalId, session: &RrSession) {
-    let _ = store.set(SESSION_KEY, &format!("{}:{}", visitor.as_str(), session.as_str()));
+    let _ = store.set(
+        SESSION_KEY,
+        &format!("{}:{}", visitor.as_str(), session.as_str()),
+    );
 }
 
 #[cfg(test)]
@@ -74,7 +85,10 @@ mod tests {
         resolve_visitor(&store, None, || [1; 16]);
         let app = resolve_visitor(&store, Some(id("AppInstall42")), || [2; 16]);
         assert_eq!(app.as_str(), "AppInstall42");
-        assert_eq!(resolve_visitor(&store, None, || [3; 16]).as_str(), "AppInstall42");
+        assert_eq!(
+            resolve_visitor(&store, None, || [3; 16]).as_str(),
+            "AppInstall42"
+        );
     }
 
     #[test]

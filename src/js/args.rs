@@ -1,0 +1,231 @@
+//! Turns the JS arguments of tracking calls into validated core values. Each function names
+//! the method and argument, so a refusal says exactly what was wrong.
+
+use js_sys::{Array, Number, Object, Reflect, JSON};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::core::error::InputError;
+use crate::core::ids::{Category, Email, Invalid, ItemId, Price, Quantity, ShortText};
+use crate::core::order::OrderItem;
+
+/// The method being called, to label errors.
+#[derive(Debug, Clone, Copy)]
+pub struct Call(pub &'static str);
+
+/// A short rendering of a received value for error messages.
+fn describe(value: &JsValue) -> String {
+    if value.is_undefined() {
+        return "undefined".into();
+    }
+    if Array::is_array(value) {
+        return "an array".into();
+    }
+    if value.is_function() {
+        return "a function".into();
+    }
+    if value.is_object() {
+        return "an object".into();
+    }
+    let text: String = JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_else(|| "a value of another type".into());
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text
+    }
+}
+
+/// The value of `key` in an options object (`undefined` if absent or not an object).
+pub fn field(object: &JsValue, key: &str) -> JsValue {
+    if object.is_object() {
+        Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    } else {
+        JsValue::UNDEFINED
+    }
+}
+
+fn absent(value: &JsValue) -> bool {
+    value.is_undefined() || value.is_null()
+}
+
+impl Call {
+    fn error(self, argument: impl Into<String>, problem: Invalid, value: &JsValue) -> InputError {
+        InputError {
+            method: self.0,
+            argument: argument.into(),
+            problem,
+            got: Some(describe(value)),
+        }
+    }
+
+    /// A product id: a safe integer number or a string of digits.
+    pub fn item(self, argument: &str, value: &JsValue) -> Result<ItemId, InputError> {
+        let parsed = match (value.as_f64(), value.as_string()) {
+            (Some(n), _) => ItemId::from_f64(n),
+            (_, Some(s)) => ItemId::parse(s.trim()),
+            _ => Err(Invalid::Id),
+        };
+        parsed.map_err(|p| self.error(argument, p, value))
+    }
+
+    /// A non-empty array of at most 100 product ids.
+    pub fn items(self, argument: &str, value: &JsValue) -> Result<Vec<ItemId>, InputError> {
+        let array = value
+            .dyn_ref::<Array>()
+            .filter(|a| (1..=100).contains(&a.length()));
+        let array = array.ok_or_else(|| self.error(argument, Invalid::IdList, value))?;
+        array
+            .iter()
+            .enumerate()
+            .map(|(i, v)| self.item(&format!("{argument}[{i}]"), &v))
+            .collect()
+    }
+
+    /// A category id or a full category path.
+    pub fn category(self, argument: &str, value: &JsValue) -> Result<Category, InputError> {
+        let parsed = match (value.as_f64(), value.as_string()) {
+            (Some(n), _) => ItemId::from_f64(n)
+                .map(Category::Id)
+                .map_err(|_| Invalid::Category),
+            (_, Some(s)) => Category::parse(&s),
+            _ => Err(Invalid::Category),
+        };
+        parsed.map_err(|p| self.error(argument, p, value))
+    }
+
+    /// Required short text.
+    pub fn text(self, argument: &str, value: &JsValue) -> Result<ShortText, InputError> {
+        value
+            .as_string()
+            .ok_or(Invalid::Text)
+            .and_then(|s| ShortText::parse(&s))
+            .map_err(|p| self.error(argument, p, value))
+    }
+
+    /// Optional short text (`undefined`/`null` are absent).
+    pub fn opt_text(
+        self,
+        argument: &str,
+        value: &JsValue,
+    ) -> Result<Option<ShortText>, InputError> {
+        if absent(value) {
+            Ok(None)
+        } else {
+            self.text(argument, value).map(Some)
+        }
+    }
+
+    /// The stock id from the options (an object with `stockId`, or the id itself, as `rrApi`
+    /// allows), else the config's default.
+    pub fn stock(
+        self,
+        options: &JsValue,
+        default: Option<&ShortText>,
+    ) -> Result<Option<ShortText>, InputError> {
+        let (argument, value) = if options.is_string() {
+            ("stockId", options.clone())
+        } else {
+            ("options.stockId", field(options, "stockId"))
+        };
+        if !absent(options) && !options.is_object() && !options.is_string() {
+            return Err(self.error("options", Invalid::Text, options));
+        }
+        Ok(self
+            .opt_text(argument, &value)?
+            .or_else(|| default.cloned()))
+    }
+
+    /// A unit price: a positive finite number or a decimal string.
+    pub fn price(self, argument: &str, value: &JsValue) -> Result<Price, InputError> {
+        let text = match (value.as_f64(), value.as_string()) {
+            (Some(n), _) if n.is_finite() => Number::from(n)
+                .to_string_with_radix(10)
+                .ok()
+                .and_then(|s| s.as_string()),
+            (_, Some(s)) => Some(s.trim().to_owned()),
+            _ => None,
+        };
+        text.ok_or(Invalid::Price)
+            .and_then(|t| Price::parse(&t))
+            .map_err(|p| self.error(argument, p, value))
+    }
+
+    /// A quantity, 1 when absent.
+    pub fn quantity(self, argument: &str, value: &JsValue) -> Result<Quantity, InputError> {
+        if absent(value) {
+            return Quantity::from_f64(1.0).map_err(|p| self.error(argument, p, value));
+        }
+        value
+            .as_f64()
+            .ok_or(Invalid::Quantity)
+            .and_then(Quantity::from_f64)
+            .map_err(|p| self.error(argument, p, value))
+    }
+
+    /// An e-mail address.
+    pub fn email(self, argument: &str, value: &JsValue) -> Result<Email, InputError> {
+        value
+            .as_string()
+            .ok_or(Invalid::Email)
+            .and_then(|s| Email::parse(&s))
+            .map_err(|p| self.error(argument, p, value))
+    }
+
+    /// The lines of an order (`items` array of `{ id, qnt, price }`).
+    pub fn order_items(self, value: &JsValue) -> Result<Vec<OrderItem>, InputError> {
+        let array = value
+            .dyn_ref::<Array>()
+            .filter(|a| (1..=100).contains(&a.length()));
+        let array = array.ok_or_else(|| InputError {
+            got: Some(describe(value)),
+            ..InputError::new(self.0, "order.items", Invalid::IdList)
+        })?;
+        array
+            .iter()
+            .enumerate()
+            .map(|(i, line)| {
+                if !line.is_object() {
+                    return Err(self.error(format!("order.items[{i}]"), Invalid::Id, &line));
+                }
+                Ok(OrderItem {
+                    id: self.item(&format!("order.items[{i}].id"), &field(&line, "id"))?,
+                    quantity: self
+                        .quantity(&format!("order.items[{i}].qnt"), &field(&line, "qnt"))?,
+                    price: self
+                        .price(&format!("order.items[{i}].price"), &field(&line, "price"))?,
+                })
+            })
+            .collect()
+    }
+
+    /// An optional boolean option.
+    pub fn opt_bool(self, argument: &str, value: &JsValue) -> Result<Option<bool>, InputError> {
+        if absent(value) {
+            return Ok(None);
+        }
+        value.as_bool().map(Some).ok_or_else(|| InputError {
+            got: Some(describe(value)),
+            ..InputError::new(self.0, argument, Invalid::Flag)
+        })
+    }
+
+    /// Checks that `value` is an object (or absent), for option bags.
+    pub fn options(self, argument: &str, value: &JsValue) -> Result<(), InputError> {
+        if absent(value) || (value.is_object() && !Array::is_array(value)) {
+            Ok(())
+        } else {
+            Err(self.error(argument, Invalid::Options, value))
+        }
+    }
+
+    /// Requires an object (for `order`).
+    pub fn object(self, argument: &str, value: &JsValue) -> Result<Object, InputError> {
+        value
+            .dyn_ref::<Object>()
+            .filter(|_| !Array::is_array(value) && !value.is_function())
+            .cloned()
+            .ok_or_else(|| self.error(argument, Invalid::Options, value))
+    }
+}

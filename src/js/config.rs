@@ -1,0 +1,56 @@
+//! Reads the page's config object into a validated [`Config`], refusing secrets and typos.
+
+use js_sys::{Array, Function, Object, Reflect, TypeError};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::core::config::{Config, ConfigBuilder, RawValue};
+use crate::core::error::ConfigError;
+
+fn raw(value: &JsValue) -> RawValue {
+    if value.is_undefined() {
+        RawValue::Undefined
+    } else if value.is_null() {
+        RawValue::Null
+    } else if let Some(b) = value.as_bool() {
+        RawValue::Bool(b)
+    } else if let Some(n) = value.as_f64() {
+        RawValue::Number(n)
+    } else if let Some(s) = value.as_string() {
+        RawValue::Text(s)
+    } else if value.is_function() {
+        RawValue::Function
+    } else {
+        RawValue::Other
+    }
+}
+
+/// The config and its `onError` callback.
+pub fn read(config: &JsValue) -> Result<(Config, Option<Function>), ConfigError> {
+    if !config.is_object() || Array::is_array(config) || config.is_function() {
+        return Err(ConfigError::NotAnObject);
+    }
+    let object: &Object = config.unchecked_ref();
+    let mut builder = ConfigBuilder::default();
+    for key in Object::keys(object).iter() {
+        let Some(name) = key.as_string() else {
+            continue;
+        };
+        let value = Reflect::get(object, &key).map_err(|_| ConfigError::NotAnObject)?;
+        builder.set(&name, &raw(&value))?;
+    }
+    let on_error = Reflect::get(object, &JsValue::from_str("onError"))
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok());
+    Ok((builder.build()?, on_error))
+}
+
+/// The `TypeError` thrown by `new Tracker(…)`, with a `code` property to branch on.
+pub fn to_js_error(error: &ConfigError) -> JsValue {
+    let js = TypeError::new(&format!("retailrocket-tracker: {error}"));
+    let _ = Reflect::set(
+        &js,
+        &JsValue::from_str("code"),
+        &JsValue::from_str(error.code()),
+    );
+    js.into()
+}

@@ -1,0 +1,11 @@
+//! The JavaScript face of the crate: the `Tracker` class and its TypeScript types. It converts
+//! JS values, delegates to the core, and reports problems; it never throws from a tracking call.
+
+mod args;
+mod config;
+mod report;
+mod sender;
+mod tracker;
+mod types;
+
+pub use tracker::Tracker;

@@ -1,0 +1,325 @@
+//! `Tracker`: the class pages use. Method names and argument shapes follow Retail Rocket's own
+//! `rrApi`, so `rrApi.view(id)` becomes `rr.view(id)`.
+//!
+//! Every tracking method returns `true` when the event was accepted (it is then already in
+//! storage) and `false` when an argument was wrong (nothing is sent; `onError` says why). None of
+//! them throws. Only the constructor throws, for a bad config.
+
+use std::rc::Rc;
+
+use js_sys::Promise;
+use wasm_bindgen::prelude::*;
+
+use super::args::{field, Call};
+use super::config;
+use super::report::Reporter;
+use super::sender::Shared;
+use crate::core::engine::Engine;
+use crate::core::error::InputError;
+use crate::core::event::Event;
+use crate::core::ids::ShortText;
+use crate::core::order::order_lines;
+use crate::core::problem::Problem;
+use crate::web::clock::{now_ms, random_bytes};
+use crate::web::storage;
+
+/// Sends shopper events to Retail Rocket from a page or WebView, with only the public partnerId.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Tracker {
+    shared: Rc<Shared>,
+}
+
+fn tab_id() -> String {
+    random_bytes()[..4]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Tracker {
+    /// Validates with `build`, queues what it returns, reports a refusal. Never panics: a
+    /// re-entrant call (from inside `onError`) is refused rather than aliasing the engine.
+    fn track(
+        &self,
+        build: impl FnOnce(u64, &Engine<storage::SharedStore>) -> Result<Vec<Event>, InputError>,
+    ) -> bool {
+        let now = now_ms();
+        let accepted = match self.shared.engine.try_borrow_mut() {
+            Ok(mut engine) => match build(now, &engine) {
+                Ok(events) => {
+                    engine.track(events, now);
+                    true
+                }
+                Err(error) => {
+                    engine.report(Problem::Input(error));
+                    false
+                }
+            },
+            Err(_) => false,
+        };
+        self.shared.report_problems();
+        if accepted {
+            self.shared.wake();
+        }
+        accepted
+    }
+
+    fn default_stock(engine: &Engine<storage::SharedStore>) -> Option<&ShortText> {
+        engine.config().stock_id.as_ref()
+    }
+}
+
+#[wasm_bindgen]
+impl Tracker {
+    /// Creates a tracker. Throws a `TypeError` (with a `code`) if the config is invalid:
+    /// a missing or malformed `partnerId`, a non-HTTPS URL, an unknown key, or anything that
+    /// looks like a secret.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "TrackerConfig")] config: JsValue,
+    ) -> Result<Tracker, JsValue> {
+        let (config, on_error) = config::read(&config).map_err(|e| config::to_js_error(&e))?;
+        let reporter = Reporter {
+            on_error,
+            debug: config.debug,
+        };
+        let stores = storage::open(config.storage);
+        let can_send = web_sys::window().is_some();
+        let engine = Engine::open(config, stores.ids, stores.queue, &tab_id(), random_bytes);
+        let shared = Shared::new(engine, reporter, can_send);
+        // Events left by an earlier page (closed, crashed, offline) go out now.
+        shared.wake();
+        Ok(Tracker { shared })
+    }
+
+    /// The visitor's id: 32 lowercase hex characters, the same on every visit from this browser,
+    /// unchanged by login. Hand it to your server to use Retail Rocket's server-side APIs.
+    #[wasm_bindgen(getter, js_name = sessionExternalId)]
+    pub fn session_external_id(&self) -> String {
+        self.shared
+            .engine
+            .try_borrow()
+            .map(|e| e.visitor().as_str().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// How many events are not yet delivered (in every tab of this site).
+    #[wasm_bindgen(getter)]
+    pub fn pending(&self) -> u32 {
+        self.shared
+            .engine
+            .try_borrow_mut()
+            .map(|mut e| e.pending() as u32)
+            .unwrap_or(0)
+    }
+
+    /// Resolves when every queued event is delivered, or as soon as an attempt fails (the
+    /// tracker keeps retrying in the background). Never rejects.
+    pub fn flush(&self) -> Promise {
+        let shared = self.shared.clone();
+        Promise::new(&mut move |resolve, _reject| shared.on_settled(resolve))
+    }
+
+    /// A product page was seen. `options.stockId` (or a stock id string) is optional.
+    pub fn view(
+        &self,
+        #[wasm_bindgen(js_name = productId, unchecked_param_type = "ProductId")]
+        product_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "StockOptions | string")] options: Option<JsValue>,
+    ) -> bool {
+        let call = Call("view");
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        self.track(|now, engine| {
+            let item = call.item("productId", &product_id)?;
+            let stock = call.stock(&options, Self::default_stock(engine))?;
+            let recom_item = engine.recommendation_credit(&[item], now);
+            Ok(vec![Event::View {
+                item,
+                stock,
+                recom_item,
+            }])
+        })
+    }
+
+    /// A group of product variants (colours, sizes) was seen.
+    #[wasm_bindgen(js_name = groupView)]
+    pub fn group_view(
+        &self,
+        #[wasm_bindgen(js_name = productIds, unchecked_param_type = "ProductId[]")]
+        product_ids: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "StockOptions | string")] options: Option<JsValue>,
+    ) -> bool {
+        let call = Call("groupView");
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        self.track(|now, engine| {
+            let items = call.items("productIds", &product_ids)?;
+            let stock = call.stock(&options, Self::default_stock(engine))?;
+            let recom_item = engine.recommendation_credit(&items, now);
+            Ok(vec![Event::GroupView {
+                items,
+                stock,
+                recom_item,
+            }])
+        })
+    }
+
+    /// A product was put in the basket.
+    #[wasm_bindgen(js_name = addToBasket)]
+    pub fn add_to_basket(
+        &self,
+        #[wasm_bindgen(js_name = productId, unchecked_param_type = "ProductId")]
+        product_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "StockOptions | string")] options: Option<JsValue>,
+    ) -> bool {
+        let call = Call("addToBasket");
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        self.track(|_, engine| {
+            let item = call.item("productId", &product_id)?;
+            let stock = call.stock(&options, Self::default_stock(engine))?;
+            Ok(vec![Event::AddToBasket { item, stock }])
+        })
+    }
+
+    /// A product was taken out of the basket.
+    #[wasm_bindgen(js_name = removeFromBasket)]
+    pub fn remove_from_basket(
+        &self,
+        #[wasm_bindgen(js_name = productId, unchecked_param_type = "ProductId")]
+        product_id: JsValue,
+    ) -> bool {
+        let call = Call("removeFromBasket");
+        self.track(|_, _| {
+            Ok(vec![Event::RemoveFromBasket {
+                item: call.item("productId", &product_id)?,
+            }])
+        })
+    }
+
+    /// A category page was seen: a category id (YML feeds) or a full path such as
+    /// `"Women/Clothing/Skirts"` (Product API feeds).
+    #[wasm_bindgen(js_name = categoryView)]
+    pub fn category_view(
+        &self,
+        #[wasm_bindgen(js_name = categoryIdOrPath, unchecked_param_type = "ProductId")]
+        category: JsValue,
+    ) -> bool {
+        let call = Call("categoryView");
+        self.track(|_, _| {
+            Ok(vec![Event::CategoryView(
+                call.category("categoryIdOrPath", &category)?,
+            )])
+        })
+    }
+
+    /// A search was made (at most 50 characters).
+    pub fn search(&self, #[wasm_bindgen(unchecked_param_type = "string")] phrase: JsValue) -> bool {
+        let call = Call("search");
+        self.track(|_, _| {
+            Ok(vec![Event::Search {
+                phrase: call.text("phrase", &phrase)?,
+            }])
+        })
+    }
+
+    /// An order was placed: one event per distinct product, quantities summed.
+    pub fn order(&self, #[wasm_bindgen(unchecked_param_type = "Order")] order: JsValue) -> bool {
+        let call = Call("order");
+        self.track(|_, engine| {
+            call.object("order", &order)?;
+            let transaction = call.text("order.transaction", &field(&order, "transaction"))?;
+            let items = call.order_items(&field(&order, "items"))?;
+            let stock = call
+                .opt_text("order.stockId", &field(&order, "stockId"))?
+                .or_else(|| Self::default_stock(engine).cloned());
+            Ok(order_lines(&transaction, &items, stock.as_ref()))
+        })
+    }
+
+    /// The shopper gave an e-mail address (sent in the request, as Retail Rocket's protocol
+    /// requires; call it only with the shopper's consent).
+    #[wasm_bindgen(js_name = setEmail)]
+    pub fn set_email(
+        &self,
+        email: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "EmailOptions")] options: Option<JsValue>,
+    ) -> bool {
+        let call = Call("setEmail");
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        self.track(|_, _| {
+            let email = call.email("email", &email)?;
+            call.options("options", &options)?;
+            let agreed = call.opt_bool(
+                "options.isAgreedToReceiveMarketingMail",
+                &field(&options, "isAgreedToReceiveMarketingMail"),
+            )?;
+            Ok(vec![Event::SetEmail { email, agreed }])
+        })
+    }
+
+    /// A recommended product was clicked. A view of it within 60 seconds (usually on the
+    /// product page this click opens) is credited to the recommendation.
+    #[wasm_bindgen(js_name = recomMouseDown)]
+    pub fn recom_mouse_down(
+        &self,
+        #[wasm_bindgen(js_name = productId, unchecked_param_type = "ProductId")]
+        product_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "RecomOptions")] options: Option<JsValue>,
+    ) -> bool {
+        self.recom(
+            "recomMouseDown",
+            product_id,
+            options.unwrap_or(JsValue::UNDEFINED),
+        )
+    }
+
+    /// A recommended product was put in the basket from the recommendation block.
+    #[wasm_bindgen(js_name = recomAddToCart)]
+    pub fn recom_add_to_cart(
+        &self,
+        #[wasm_bindgen(js_name = productId, unchecked_param_type = "ProductId")]
+        product_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "RecomOptions")] options: Option<JsValue>,
+    ) -> bool {
+        self.recom(
+            "recomAddToCart",
+            product_id,
+            options.unwrap_or(JsValue::UNDEFINED),
+        )
+    }
+}
+
+impl Tracker {
+    fn recom(&self, method: &'static str, product_id: JsValue, options: JsValue) -> bool {
+        let call = Call(method);
+        self.track(|now, engine| {
+            let item = call.item("productId", &product_id)?;
+            call.options("options", &options)?;
+            let method_name =
+                match call.opt_text("options.methodName", &field(&options, "methodName"))? {
+                    Some(name) => Some(name),
+                    None => {
+                        call.opt_text("options.suggestMethod", &field(&options, "suggestMethod"))?
+                    }
+                };
+            let suggester = call.opt_text("options.suggester", &field(&options, "suggester"))?;
+            let suggester = suggester.unwrap_or_else(|| {
+                ShortText::parse("widget").unwrap_or_else(|_| unreachable!("constant is valid"))
+            });
+            Ok(vec![if method == "recomMouseDown" {
+                engine.remember_recommendation_click(item, now);
+                Event::RecomMouseDown {
+                    item,
+                    method: method_name,
+                    suggester,
+                }
+            } else {
+                Event::RecomAddToCart {
+                    item,
+                    method: method_name,
+                    suggester,
+                }
+            }])
+        })
+    }
+}

@@ -1,0 +1,40 @@
+//! Time and randomness from the JS host.
+
+use js_sys::{Date, Math, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &js_sys::Function, ms: f64) -> JsValue;
+}
+
+/// Milliseconds since the epoch (`Date.now()`; `SystemTime` panics on this target).
+pub fn now_ms() -> u64 {
+    Date::now() as u64
+}
+
+/// A random number in `0..1` for jitter (not for ids).
+pub fn jitter() -> f64 {
+    Math::random()
+}
+
+/// 16 random bytes from `crypto.getRandomValues`; `Math.random` only where no crypto exists.
+pub fn random_bytes() -> [u8; 16] {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        bytes
+            .iter_mut()
+            .for_each(|b| *b = (Math::random() * 256.0) as u8);
+    }
+    bytes
+}
+
+/// Resolves after `ms` milliseconds.
+pub async fn sleep(ms: u64) {
+    let promise = Promise::new(&mut |resolve, _| {
+        set_timeout(&resolve, ms as f64);
+    });
+    let _ = JsFuture::from(promise).await;
+}

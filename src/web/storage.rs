@@ -1,0 +1,189 @@
+//! localStorage and cookies as [`Store`]s. Every access is guarded: storage that is missing
+//! (Android WebView with DOM storage off), throws (Safari private mode, sandboxed frames) or is
+//! full simply behaves like an empty store that refuses writes.
+
+use std::rc::Rc;
+
+use wasm_bindgen::JsCast;
+
+use crate::core::config::StorageMode;
+use crate::core::store::{Chain, MemoryStore, Store, WriteFailed};
+use crate::core::urlenc;
+
+/// A shared handle to some store.
+pub type SharedStore = Rc<dyn Store>;
+
+/// The page's localStorage, if it can be opened.
+#[derive(Debug)]
+pub struct LocalStore(web_sys::Storage);
+
+impl LocalStore {
+    /// Opens localStorage; `None` when it is absent or access throws.
+    pub fn open() -> Option<LocalStore> {
+        let storage = web_sys::window()?.local_storage().ok()??;
+        // Some WebViews hand out a storage object that throws on every write: probe once.
+        let probe = "rrt:probe";
+        storage.set_item(probe, "1").ok()?;
+        let _ = storage.remove_item(probe);
+        Some(LocalStore(storage))
+    }
+}
+
+impl Store for LocalStore {
+    fn get(&self, key: &str) -> Option<String> {
+        self.0.get_item(key).ok().flatten()
+    }
+
+    fn set(&self, key: &str, value: &str) -> Result<(), WriteFailed> {
+        self.0.set_item(key, value).map_err(|_| WriteFailed)
+    }
+
+    fn remove(&self, key: &str) {
+        let _ = self.0.remove_item(key);
+    }
+
+    fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
+        let len = self.0.length().unwrap_or(0);
+        (0..len)
+            .filter_map(|i| self.0.key(i).ok().flatten())
+            .filter(|k| k.starts_with(prefix))
+            .collect()
+    }
+}
+
+/// First-party cookies on the site's registrable domain, kept for a year, `SameSite=Lax`.
+/// Only small values (the visitor id and session) ever go here.
+#[derive(Debug)]
+pub struct CookieStore {
+    document: web_sys::HtmlDocument,
+    /// `; domain=…` for the widest domain that accepts our cookie, or empty for host-only.
+    domain: String,
+    secure: bool,
+}
+
+const YEAR_SECONDS: u32 = 365 * 24 * 60 * 60;
+
+fn cookie_name(key: &str) -> String {
+    key.replace(':', "_")
+}
+
+impl CookieStore {
+    /// Opens cookie storage; `None` when cookies are disabled or unreadable.
+    pub fn open() -> Option<CookieStore> {
+        let window = web_sys::window()?;
+        let document: web_sys::HtmlDocument = window.document()?.dyn_into().ok()?;
+        let location = window.location();
+        let secure = location.protocol().ok()? == "https:";
+        let host = location.hostname().ok()?;
+        let mut store = CookieStore {
+            document,
+            domain: String::new(),
+            secure,
+        };
+        // Walk up from the shortest candidate ("example.com") until the browser accepts the
+        // cookie: the first that sticks is the registrable domain, shared by every subdomain.
+        let labels: Vec<&str> = host.split('.').collect();
+        let is_ip = host.parse::<std::net::IpAddr>().is_ok() || labels.len() < 2;
+        if !is_ip {
+            for take in 2..=labels.len() {
+                store.domain = format!("; domain={}", labels[labels.len() - take..].join("."));
+                if store.set("rrt:probe", "1").is_ok() {
+                    store.remove("rrt:probe");
+                    return Some(store);
+                }
+            }
+        }
+        store.domain.clear();
+        if store.set("rrt:probe", "1").is_ok() {
+            store.remove("rrt:probe");
+            return Some(store);
+        }
+        None
+    }
+
+    fn all(&self) -> Vec<(String, String)> {
+        let cookies = self.document.cookie().unwrap_or_default();
+        cookies
+            .split(';')
+            .filter_map(|pair| {
+                let (name, value) = pair.trim().split_once('=')?;
+                Some((name.to_owned(), urlenc::decode(value)?))
+            })
+            .collect()
+    }
+
+    fn write(&self, key: &str, value: &str, max_age: u32) {
+        let mut cookie = cookie_name(key);
+        cookie.push('=');
+        urlenc::encode_into(&mut cookie, value);
+        cookie.push_str(&format!(
+            "; path=/; max-age={max_age}; SameSite=Lax{}",
+            self.domain
+        ));
+        if self.secure {
+            cookie.push_str("; Secure");
+        }
+        let _ = self.document.set_cookie(&cookie);
+    }
+}
+
+impl Store for CookieStore {
+    fn get(&self, key: &str) -> Option<String> {
+        let name = cookie_name(key);
+        self.all()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
+    }
+
+    fn set(&self, key: &str, value: &str) -> Result<(), WriteFailed> {
+        self.write(key, value, YEAR_SECONDS);
+        // Browsers drop cookies silently (disabled, too large): read back to know.
+        if self.get(key).as_deref() == Some(value) {
+            Ok(())
+        } else {
+            Err(WriteFailed)
+        }
+    }
+
+    fn remove(&self, key: &str) {
+        self.write(key, "", 0);
+    }
+
+    /// Cookies only ever hold single ids, never the queue, so nothing is listed.
+    fn keys_with_prefix(&self, _prefix: &str) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// Which store each concern uses.
+#[derive(Debug)]
+pub struct Stores {
+    /// The visitor id, session and recommendation click.
+    pub ids: SharedStore,
+    /// The outbound queue (localStorage or memory: cookies are too small for events).
+    pub queue: SharedStore,
+}
+
+/// Opens the stores `mode` asks for, falling back as far as memory.
+pub fn open(mode: StorageMode) -> Stores {
+    let local = || LocalStore::open().map(|s| Rc::new(s) as SharedStore);
+    let cookie = || CookieStore::open().map(|s| Rc::new(s) as SharedStore);
+    let memory: SharedStore = Rc::new(MemoryStore::default());
+    let (local, cookie) = match mode {
+        StorageMode::Auto => (local(), cookie()),
+        StorageMode::Local => (local(), None),
+        StorageMode::Cookie => (None, cookie()),
+        StorageMode::Memory => (None, None),
+    };
+    let queue = local.clone().unwrap_or_else(|| memory.clone());
+    let chain: Vec<SharedStore> = [local, cookie]
+        .into_iter()
+        .flatten()
+        .chain([memory])
+        .collect();
+    Stores {
+        ids: Rc::new(Chain(chain)),
+        queue,
+    }
+}
