@@ -1,0 +1,32 @@
+// Prints the size of what a page downloads from pkg/: the .wasm and the JS glue, raw and gzip -9.
+// Imported by the package tests (which enforce the budget) and the benchmark.
+import { readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { fileURLToPath } from "node:url";
+
+export const BUDGET_GZIP_BYTES = 20 * 1024;
+export const TARGET_GZIP_BYTES = 16 * 1024;
+
+const pkg = new URL("../pkg/", import.meta.url);
+
+export function measure() {
+  const files = ["retailrocket_tracker_bg.wasm", "retailrocket_tracker.js"];
+  const rows = files.map((name) => {
+    const bytes = readFileSync(new URL(name, pkg));
+    return { name, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+  });
+  const total = rows.reduce((sum, r) => sum + r.gzip, 0);
+  return { rows, total };
+}
+
+export function report({ rows, total }) {
+  const kb = (n) => (n / 1024).toFixed(1) + " KB";
+  const lines = rows.map((r) => `  ${r.name.padEnd(30)} ${kb(r.raw).padStart(9)} raw ${kb(r.gzip).padStart(9)} gzip`);
+  lines.push(`  ${"total (what a page downloads)".padEnd(30)} ${"".padStart(13)} ${kb(total).padStart(9)} gzip` +
+    `  (budget ${kb(BUDGET_GZIP_BYTES)}, target ${kb(TARGET_GZIP_BYTES)})`);
+  return lines.join("\n");
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  console.log(report(measure()));
+}

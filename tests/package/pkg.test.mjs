@@ -1,0 +1,37 @@
+// Properties of the built package itself (pkg/), checked on every test run.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { measure, report } from "../../scripts/size.mjs";
+
+const pkgDir = new URL("../../pkg/", import.meta.url);
+const shipped = readdirSync(pkgDir).filter((f) => /\.(wasm|js|d\.ts)$/.test(f));
+
+test("pkg/ ships the wasm, its glue and TypeScript types", () => {
+  for (const f of ["retailrocket_tracker_bg.wasm", "retailrocket_tracker.js", "retailrocket_tracker.d.ts"]) {
+    assert.ok(shipped.includes(f), `${f} missing from pkg/`);
+  }
+});
+
+test("nothing in pkg/ can carry Retail Rocket's secret apiKey or reach its apiKey hosts", () => {
+  const forbidden = /apikey=|apptracking\.|externalapi\./gi;
+  for (const f of shipped) {
+    const text = readFileSync(new URL(f, pkgDir)).toString("latin1");
+    const hits = text.match(forbidden);
+    assert.equal(hits, null, `${f} contains ${hits?.join(", ")}`);
+  }
+});
+
+test("the TypeScript types have no `any` and no place for a secret", () => {
+  const dts = readFileSync(new URL("retailrocket_tracker.d.ts", pkgDir), "utf8");
+  const publicPart = dts.split("export type InitInput")[0];
+  assert.doesNotMatch(publicPart, /:\s*any\b/, "an exported signature is typed `any`");
+  assert.doesNotMatch(publicPart, /apiKey|secret|token/i);
+  assert.match(publicPart, /export interface TrackerConfig/);
+});
+
+test("download size is reported", () => {
+  const size = measure();
+  console.log(report(size));
+  assert.ok(size.total > 0);
+});
