@@ -116,6 +116,7 @@ impl Tracker {
 
     /// Resolves when every queued event is delivered, or as soon as an attempt fails (the
     /// tracker keeps retrying in the background). Never rejects.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn flush(&self) -> Promise {
         let shared = self.shared.clone();
         Promise::new(&mut move |resolve, _reject| shared.on_settled(resolve))
@@ -126,7 +127,9 @@ impl Tracker {
         &self,
         #[wasm_bindgen(js_name = productId, unchecked_param_type = "ProductId")]
         product_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "StockOptions | string")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "StockOptions | string")] options: Option<
+            JsValue,
+        >,
     ) -> bool {
         let call = Call("view");
         let options = options.unwrap_or(JsValue::UNDEFINED);
@@ -148,7 +151,9 @@ impl Tracker {
         &self,
         #[wasm_bindgen(js_name = productIds, unchecked_param_type = "ProductId[]")]
         product_ids: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "StockOptions | string")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "StockOptions | string")] options: Option<
+            JsValue,
+        >,
     ) -> bool {
         let call = Call("groupView");
         let options = options.unwrap_or(JsValue::UNDEFINED);
@@ -170,7 +175,9 @@ impl Tracker {
         &self,
         #[wasm_bindgen(js_name = productId, unchecked_param_type = "ProductId")]
         product_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "StockOptions | string")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "StockOptions | string")] options: Option<
+            JsValue,
+        >,
     ) -> bool {
         let call = Call("addToBasket");
         let options = options.unwrap_or(JsValue::UNDEFINED);
@@ -241,8 +248,8 @@ impl Tracker {
     #[wasm_bindgen(js_name = setEmail)]
     pub fn set_email(
         &self,
-        email: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "EmailOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_param_type = "string")] email: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "EmailOptions")] options: Option<JsValue>,
     ) -> bool {
         let call = Call("setEmail");
         let options = options.unwrap_or(JsValue::UNDEFINED);
@@ -264,7 +271,7 @@ impl Tracker {
         &self,
         #[wasm_bindgen(js_name = productId, unchecked_param_type = "ProductId")]
         product_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "RecomOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "RecomOptions")] options: Option<JsValue>,
     ) -> bool {
         self.recom(
             "recomMouseDown",
@@ -279,7 +286,7 @@ impl Tracker {
         &self,
         #[wasm_bindgen(js_name = productId, unchecked_param_type = "ProductId")]
         product_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "RecomOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "RecomOptions")] options: Option<JsValue>,
     ) -> bool {
         self.recom(
             "recomAddToCart",
