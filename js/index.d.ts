@@ -1,0 +1,31 @@
+// Types of the package entry (index.js): the generated ones, and an init() that never rejects.
+// Re-export here every type the generated retailrocket_tracker.d.ts exports for pages
+// (tests/compat/package.test.mjs checks that none is missing).
+import type { InitInput } from "./retailrocket_tracker.js";
+
+export { Tracker } from "./retailrocket_tracker.js";
+export type {
+  EmailOptions,
+  InitInput,
+  Order,
+  OrderItem,
+  ProductId,
+  RecomOptions,
+  StockOptions,
+  TrackerConfig,
+  TrackerError,
+} from "./retailrocket_tracker.js";
+
+/**
+ * Loads the WebAssembly tracker. Resolves `true` when it is ready, and `false` when this browser
+ * or page cannot run it (no `WebAssembly`, a Content-Security-Policy without `'wasm-unsafe-eval'`,
+ * a failed download), after one `console.warn` saying why. Never rejects. In Node it reads the
+ * `.wasm` next to this file. Without an argument the `.wasm` is fetched from next to this module.
+ *
+ * Until it resolves `true`, `new Tracker(config)` returns a tracker whose methods do nothing
+ * (tracking calls return `false`), so a page never breaks because of tracking. A config holding a
+ * secret-looking key is refused with a `TypeError` either way.
+ */
+export default function init(
+  input?: { module_or_path: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>,
+): Promise<boolean>;
