@@ -63,6 +63,8 @@ pub struct Config {
     pub max_queue: u32,
     /// Log refusals and delivery problems to the console.
     pub debug: bool,
+    /// False: stay silent (store nothing, send nothing) until `optIn()`.
+    pub consent: bool,
 }
 
 /// Is this config key a credential in disguise? Compares case-insensitively, ignoring `-` and
@@ -130,6 +132,7 @@ pub struct ConfigBuilder {
     storage: StorageMode,
     max_queue: Option<u32>,
     debug: bool,
+    consent: Option<bool>,
 }
 
 fn text<'a>(
@@ -243,6 +246,18 @@ impl ConfigBuilder {
                     }
                 };
             }
+            "consent" => {
+                self.consent = match value {
+                    RawValue::Undefined | RawValue::Null => None,
+                    RawValue::Bool(b) => Some(*b),
+                    _ => {
+                        return Err(ConfigError::Invalid {
+                            key: "consent",
+                            expected: "true or false",
+                        })
+                    }
+                };
+            }
             "onError" => {
                 if !matches!(
                     value,
@@ -272,6 +287,7 @@ impl ConfigBuilder {
             storage: self.storage,
             max_queue: self.max_queue.unwrap_or(DEFAULT_MAX_QUEUE),
             debug: self.debug,
+            consent: self.consent.unwrap_or(true),
         })
     }
 }

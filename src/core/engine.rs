@@ -1,8 +1,9 @@
 //! The tracker's brain, free of any browser API: it queues events, decides what to send next,
-//! and reads replies. The browser side only moves bytes and keeps time.
+//! and reads replies. The browser side only moves bytes, keeps time and reports page lifecycle.
 //!
 //! ```text
 //! track(events) ──▶ queue (storage) ──▶ next_job() ──▶ [transport] ──▶ complete(reply) ──▶ Next
+//!                                   └─▶ hand_off() (page hidden) ──▶ [keepalive transport]
 //! ```
 
 use super::attribution;
@@ -11,21 +12,29 @@ use super::event::Event;
 use super::identity;
 use super::ids::{ItemId, RrSession, SessionExternalId};
 use super::problem::Problem;
-use super::queue::Queue;
+use super::queue::{Entry, Queue};
 use super::record::Record;
 use super::retry::{verdict, Backoff, Verdict};
-use super::store::Store;
-use super::wire::{parse_session, Tracking, WireRequest};
+use super::store::{SharedStore, Stores};
+use super::wire::{parse_session, Method, Tracking, WireRequest};
+
+/// Remembers, across page loads, that the visitor opted out.
+pub const OPT_OUT_KEY: &str = "rrt:optout";
+
+/// Most events handed to the browser at once when the page is hidden.
+pub const HAND_OFF_LIMIT: usize = 50;
 
 /// A request the engine wants sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Job {
     /// Ask Retail Rocket for the visitor's session; every event waits for it.
     Initialize(WireRequest),
-    /// Deliver the queued event stored under `key`.
+    /// Deliver one queued event.
     Deliver {
         /// The event's queue key.
         key: String,
+        /// Its stored line, to put back if a handed-off send fails.
+        line: String,
         /// The event's wire name, for reports.
         event: &'static str,
         /// What to send.
@@ -62,47 +71,90 @@ pub enum Next {
     Wait(u64),
 }
 
+/// Whether the visitor lets us track.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consent {
+    /// Events are stored and sent.
+    Granted,
+    /// Not yet asked (`consent: false`): events wait in memory, nothing is stored or sent.
+    Pending,
+    /// The visitor opted out: nothing is queued, stored or sent. Remembered across visits.
+    Refused,
+}
+
 /// One visitor's tracker state.
 #[derive(Debug)]
-pub struct Engine<S> {
+pub struct Engine {
     config: Config,
-    ids: S,
+    /// Persistent storage, used once consent is granted.
+    durable: Stores,
+    /// Where identity goes now: `durable.ids`, or memory while consent is not granted.
+    ids: SharedStore,
+    queue: Queue<SharedStore>,
+    tab: String,
+    consent: Consent,
     visitor: SessionExternalId,
     session: Option<RrSession>,
-    queue: Queue<S>,
+    /// The key of the event whose request is under way, if any.
+    in_flight: Option<String>,
     backoff: Backoff,
     problems: Vec<Problem>,
     storage_warned: bool,
 }
 
-impl<S: Store + Clone> Engine<S> {
-    /// Opens the tracker: resolves the visitor id from `ids` and the queue in `queue_store`.
-    /// `tab` distinguishes this page's queue writes from other tabs'; `random` seeds a new
-    /// visitor id if one is needed.
+/// In-memory stores seeded with the stored identity, for pages without consent: reading what is
+/// there is fine, writing is not.
+fn seeded_memory(durable: &Stores) -> Stores {
+    let memory = Stores::memory();
+    for key in [identity::VISITOR_KEY, identity::SESSION_KEY] {
+        if let Some(value) = durable.ids.get(key) {
+            let _ = memory.ids.set(key, &value);
+        }
+    }
+    memory
+}
+
+impl Engine {
+    /// Opens the tracker over `durable` storage. `tab` keeps this page's queue writes apart
+    /// from other tabs'; `random` seeds a new visitor id if one is needed.
     pub fn open(
         config: Config,
-        ids: S,
-        queue_store: S,
+        durable: Stores,
         tab: &str,
         random: impl FnOnce() -> [u8; 16],
     ) -> Self {
-        let visitor = identity::resolve_visitor(&ids, config.session_external_id.clone(), random);
-        let session = identity::stored_session(&ids, &visitor);
-        let queue = Queue::new(queue_store, tab, config.max_queue as usize);
+        let consent = if durable.ids.get(OPT_OUT_KEY).is_some() {
+            Consent::Refused
+        } else if config.consent {
+            Consent::Granted
+        } else {
+            Consent::Pending
+        };
+        let active = if consent == Consent::Granted {
+            durable.clone()
+        } else {
+            seeded_memory(&durable)
+        };
+        let visitor =
+            identity::resolve_visitor(&*active.ids, config.session_external_id.clone(), random);
+        let session = identity::stored_session(&*active.ids, &visitor);
+        let queue = Queue::new(active.queue, tab, config.max_queue as usize);
         Engine {
             config,
-            ids,
+            durable,
+            ids: active.ids,
+            queue,
+            tab: tab.to_owned(),
+            consent,
             visitor,
             session,
-            queue,
+            in_flight: None,
             backoff: Backoff::default(),
             problems: Vec::new(),
             storage_warned: false,
         }
     }
-}
 
-impl<S: Store> Engine<S> {
     /// The visitor's `sessionExternalId`.
     pub fn visitor(&self) -> &SessionExternalId {
         &self.visitor
@@ -113,18 +165,29 @@ impl<S: Store> Engine<S> {
         &self.config
     }
 
+    /// Whether the visitor lets us track.
+    pub fn consent(&self) -> Consent {
+        self.consent
+    }
+
     /// The recommended item a view of `viewed` should credit, if one was clicked recently.
     pub fn recommendation_credit(&self, viewed: &[ItemId], now_ms: u64) -> Option<ItemId> {
-        attribution::credit(&self.ids, viewed, now_ms)
+        attribution::credit(&*self.ids, viewed, now_ms)
     }
 
     /// Remembers a click on a recommended item, to credit the view that follows.
     pub fn remember_recommendation_click(&self, item: ItemId, now_ms: u64) {
-        attribution::remember_click(&self.ids, item, now_ms);
+        if self.consent != Consent::Refused {
+            attribution::remember_click(&*self.ids, item, now_ms);
+        }
     }
 
-    /// Queues events (all written to storage before this returns).
-    pub fn track(&mut self, events: Vec<Event>, now_ms: u64) {
+    /// Queues events (written to storage before this returns). False when the visitor opted
+    /// out: nothing was queued.
+    pub fn track(&mut self, events: Vec<Event>, now_ms: u64) -> bool {
+        if self.consent == Consent::Refused {
+            return false;
+        }
         let mut dropped = 0;
         for event in events {
             let pushed = self.queue.push(&Record {
@@ -132,7 +195,7 @@ impl<S: Store> Engine<S> {
                 at_ms: now_ms,
             });
             dropped += pushed.dropped;
-            if !pushed.durable && !self.storage_warned {
+            if !pushed.durable && self.consent == Consent::Granted && !self.storage_warned {
                 self.storage_warned = true;
                 self.problems.push(Problem::StorageUnavailable);
             }
@@ -143,6 +206,62 @@ impl<S: Store> Engine<S> {
                 max: self.config.max_queue,
             });
         }
+        true
+    }
+
+    /// The visitor agreed: identity and waiting events move to persistent storage, and sending
+    /// starts.
+    pub fn opt_in(&mut self) {
+        if self.consent == Consent::Granted {
+            return;
+        }
+        self.durable.ids.remove(OPT_OUT_KEY);
+        let _ = self
+            .durable
+            .ids
+            .set(identity::VISITOR_KEY, self.visitor.as_str());
+        if let Some(session) = &self.session {
+            identity::save_session(&*self.durable.ids, &self.visitor, session);
+        }
+        let waiting = self.queue.first(usize::MAX);
+        self.ids = self.durable.ids.clone();
+        self.queue = Queue::new(
+            self.durable.queue.clone(),
+            &self.tab,
+            self.config.max_queue as usize,
+        );
+        self.consent = Consent::Granted;
+        let events = waiting.into_iter().map(|entry| entry.record);
+        for record in events {
+            self.track(vec![record.event], record.at_ms);
+        }
+    }
+
+    /// The visitor refused: the queue is emptied (in every tab), nothing more is queued, and
+    /// the choice is remembered across visits until `opt_in`.
+    pub fn opt_out(&mut self) {
+        self.clear_queues();
+        let _ = self.durable.ids.set(OPT_OUT_KEY, "1");
+        let memory = seeded_memory(&self.durable);
+        self.ids = memory.ids;
+        self.queue = Queue::new(memory.queue, &self.tab, self.config.max_queue as usize);
+        self.consent = Consent::Refused;
+        self.in_flight = None;
+    }
+
+    /// Forgets the visitor: the queue is emptied and a new `sessionExternalId` replaces the old
+    /// one (with no Retail Rocket session yet).
+    pub fn forget(&mut self, random: [u8; 16]) {
+        self.clear_queues();
+        self.ids.remove(attribution::RECOM_KEY);
+        self.visitor = identity::renew_visitor(&*self.ids, random);
+        self.session = None;
+        self.in_flight = None;
+    }
+
+    fn clear_queues(&mut self) {
+        self.queue.clear();
+        Queue::new(self.durable.queue.clone(), &self.tab, 1).clear();
     }
 
     /// Reports a problem found outside the engine (a refused tracking call).
@@ -170,71 +289,156 @@ impl<S: Store> Engine<S> {
         self.queue.mark_stale();
     }
 
-    /// The next request to send, if any. `nonce` defeats caches along the way.
-    pub fn next_job(&mut self, nonce: u64) -> Option<Job> {
-        let tracking = Tracking {
+    fn tracking(&self) -> Tracking<'_> {
+        Tracking {
             base: &self.config.tracking_url,
             partner_id: &self.config.partner_id,
-        };
-        let Some(session) = &self.session else {
-            // Nothing can be sent before Retail Rocket names the session; don't ask for one
-            // until there is something to send.
-            self.queue.oldest()?;
-            return Some(Job::Initialize(
-                tracking.initialize(self.visitor.as_str(), nonce),
-            ));
-        };
-        let (key, record) = self.queue.oldest()?;
-        let request = tracking.event(&record.event, session, &self.visitor, nonce);
-        Some(Job::Deliver {
-            key,
-            event: record.event.name(),
-            request,
-        })
+        }
     }
 
-    /// Takes the reply to `job`. `jitter` is a random number in `0..1`.
-    pub fn complete(&mut self, job: &Job, reply: &Reply, jitter: f64) -> Next {
-        match (job, verdict(reply.status)) {
-            (Job::Initialize(_), Verdict::Delivered) => match parse_session(&reply.body) {
-                Some(session) => {
-                    identity::save_session(&self.ids, &self.visitor, &session);
-                    self.session = Some(session);
-                    self.backoff.succeeded();
-                    Next::Continue
+    fn deliver(&self, entry: Entry, session: &RrSession, nonce: u64) -> Job {
+        let request = self
+            .tracking()
+            .event(&entry.record.event, session, &self.visitor, nonce);
+        Job::Deliver {
+            key: entry.key,
+            line: entry.line,
+            event: entry.record.event.name(),
+            request,
+        }
+    }
+
+    /// The next request to send, if any. `nonce` defeats caches along the way.
+    pub fn next_job(&mut self, nonce: u64) -> Option<Job> {
+        if self.consent != Consent::Granted {
+            return None;
+        }
+        let entry = self.queue.oldest()?;
+        let Some(session) = self.session.clone() else {
+            // Nothing can be sent before Retail Rocket names the session; it is only asked for
+            // once there is something to send.
+            return Some(Job::Initialize(
+                self.tracking().initialize(self.visitor.as_str(), nonce),
+            ));
+        };
+        self.in_flight = Some(entry.key.clone());
+        Some(self.deliver(entry, &session, nonce))
+    }
+
+    /// The page is being hidden and may never come back: hands the waiting events to the
+    /// browser at once (sent with `keepalive`, which outlives the page) and takes them out of
+    /// storage, so the next page load does not send them twice. The event already in flight is
+    /// taken out too; its request is under way. A send that fails while the page still lives is
+    /// put back in its place by [`complete_handed_off`](Self::complete_handed_off). Stops before
+    /// the first event that needs a POST (a CORS preflight cannot be relied on during unload):
+    /// it and everything after it stay stored for the next page.
+    pub fn hand_off(&mut self, nonce: u64) -> Vec<Job> {
+        let Some(session) = self
+            .session
+            .clone()
+            .filter(|_| self.consent == Consent::Granted)
+        else {
+            return Vec::new();
+        };
+        let mut jobs = Vec::new();
+        for entry in self.queue.first(HAND_OFF_LIMIT + 1) {
+            if self.in_flight.as_deref() == Some(entry.key.as_str()) {
+                self.queue.remove(&entry.key);
+                continue;
+            }
+            let job = self.deliver(entry, &session, nonce);
+            if job.request().method != Method::Get || jobs.len() == HAND_OFF_LIMIT {
+                break;
+            }
+            if let Job::Deliver { key, .. } = &job {
+                self.queue.remove(key);
+            }
+            jobs.push(job);
+        }
+        jobs
+    }
+
+    /// Puts a handed-off event back in storage unless the server took or refused it.
+    fn settle_handed_off(
+        &mut self,
+        key: &str,
+        line: &str,
+        event: &'static str,
+        status: u16,
+    ) -> Verdict {
+        let v = verdict(status);
+        match v {
+            Verdict::Delivered => self.queue.remove(key),
+            Verdict::Refused => {
+                self.queue.remove(key);
+                self.problems.push(Problem::Refused { event, status });
+            }
+            Verdict::Retry => {
+                if !self.queue.contains(key) {
+                    self.queue.restore(key, line);
                 }
-                None => Next::Wait(self.backoff.failed_keep_trying(None, jitter)),
-            },
-            (Job::Initialize(_), _) => Next::Wait(
-                self.backoff
-                    .failed_keep_trying(reply.retry_after_ms, jitter),
-            ),
-            (Job::Deliver { key, .. }, Verdict::Delivered) => {
-                self.queue.remove(key);
-                self.backoff.succeeded();
-                Next::Continue
             }
-            (Job::Deliver { key, event, .. }, Verdict::Refused) => {
-                self.queue.remove(key);
-                self.backoff.succeeded();
-                self.problems.push(Problem::Refused {
-                    event,
-                    status: reply.status,
-                });
-                Next::Continue
-            }
-            (Job::Deliver { key, event, .. }, Verdict::Retry) => {
-                match self.backoff.failed(reply.retry_after_ms, jitter) {
-                    Some(delay) => Next::Wait(delay),
-                    None => {
-                        let attempts = self.backoff.failures();
-                        self.queue.remove(key);
+        }
+        v
+    }
+
+    /// Takes the reply to a job from [`hand_off`](Self::hand_off). No backoff here: the next
+    /// regular send decides.
+    pub fn complete_handed_off(&mut self, job: &Job, reply: &Reply) {
+        if let Job::Deliver {
+            key, line, event, ..
+        } = job
+        {
+            self.settle_handed_off(key, line, event, reply.status);
+        }
+    }
+
+    /// Takes the reply to `job` from [`next_job`](Self::next_job). `jitter` is a random number
+    /// in `0..1`.
+    pub fn complete(&mut self, job: &Job, reply: &Reply, jitter: f64) -> Next {
+        self.in_flight = None;
+        let (key, line, event) = match job {
+            Job::Initialize(_) => {
+                let session = (verdict(reply.status) == Verdict::Delivered)
+                    .then(|| parse_session(&reply.body))
+                    .flatten();
+                return match session {
+                    Some(session) => {
+                        identity::save_session(&*self.ids, &self.visitor, &session);
+                        self.session = Some(session);
                         self.backoff.succeeded();
-                        self.problems.push(Problem::GaveUp { event, attempts });
                         Next::Continue
                     }
-                }
+                    None => Next::Wait(
+                        self.backoff
+                            .failed_keep_trying(reply.retry_after_ms, jitter),
+                    ),
+                };
             }
+            Job::Deliver {
+                key, line, event, ..
+            } => (key, line, *event),
+        };
+        if self.consent != Consent::Granted {
+            // Opted out (or forgotten) while the request was under way: nothing to keep.
+            self.queue.remove(key);
+            return Next::Continue;
+        }
+        match self.settle_handed_off(key, line, event, reply.status) {
+            Verdict::Delivered | Verdict::Refused => {
+                self.backoff.succeeded();
+                Next::Continue
+            }
+            Verdict::Retry => match self.backoff.failed(reply.retry_after_ms, jitter) {
+                Some(delay) => Next::Wait(delay),
+                None => {
+                    let attempts = self.backoff.failures();
+                    self.queue.remove(key);
+                    self.backoff.succeeded();
+                    self.problems.push(Problem::GaveUp { event, attempts });
+                    Next::Continue
+                }
+            },
         }
     }
 }
@@ -243,10 +447,9 @@ impl<S: Store> Engine<S> {
 mod tests {
     use super::*;
     use crate::core::config::{ConfigBuilder, RawValue};
-    use crate::core::store::MemoryStore;
-    use crate::core::wire::Method;
+    use crate::core::queue::PREFIX;
 
-    fn config(max_queue: f64) -> Config {
+    fn config(extra: &[(&str, RawValue)]) -> Config {
         let mut b = ConfigBuilder::default();
         b.set(
             "partnerId",
@@ -255,7 +458,9 @@ mod tests {
         .unwrap();
         b.set("trackingUrl", &RawValue::Text("http://127.0.0.1:9".into()))
             .unwrap();
-        b.set("maxQueue", &RawValue::Number(max_queue)).unwrap();
+        for (k, v) in extra {
+            b.set(k, v).unwrap();
+        }
         b.build().unwrap()
     }
 
@@ -282,17 +487,23 @@ mod tests {
         }
     }
 
-    fn engine(store: &MemoryStore) -> Engine<MemoryStore> {
-        Engine::open(config(100.0), store.clone(), store.clone(), "tab", || {
-            [7; 16]
-        })
+    fn session_ok(job: &Job) -> Reply {
+        match job {
+            Job::Initialize(_) => ok(r#"{"sessionId":"rrSESSION1"}"#),
+            Job::Deliver { .. } => ok(""),
+        }
+    }
+
+    fn engine_with(stores: &Stores, extra: &[(&str, RawValue)]) -> Engine {
+        Engine::open(config(extra), stores.clone(), "tab", || [7; 16])
+    }
+
+    fn engine(stores: &Stores) -> Engine {
+        engine_with(stores, &[])
     }
 
     /// Sends every job with `answer` until the engine has nothing left or asks to wait.
-    fn run(
-        e: &mut Engine<MemoryStore>,
-        mut answer: impl FnMut(&Job) -> Reply,
-    ) -> (Vec<String>, Option<u64>) {
+    fn run(e: &mut Engine, mut answer: impl FnMut(&Job) -> Reply) -> (Vec<String>, Option<u64>) {
         let mut sent = Vec::new();
         while let Some(job) = e.next_job(1) {
             sent.push(job.request().url.clone());
@@ -303,22 +514,22 @@ mod tests {
         (sent, None)
     }
 
+    fn stored_events(stores: &Stores) -> usize {
+        stores.queue.keys_with_prefix(PREFIX).len()
+    }
+
     #[test]
     fn nothing_is_sent_before_there_is_something_to_send() {
-        let store = MemoryStore::default();
-        assert_eq!(engine(&store).next_job(1), None);
+        assert_eq!(engine(&Stores::memory()).next_job(1), None);
     }
 
     #[test]
     fn the_first_event_asks_for_a_session_offering_our_own_id() {
-        let store = MemoryStore::default();
-        let mut e = engine(&store);
+        let stores = Stores::memory();
+        let mut e = engine(&stores);
         e.track(vec![view(1), view(2)], 10);
         let visitor = e.visitor().as_str().to_owned();
-        let (sent, wait) = run(&mut e, |job| match job {
-            Job::Initialize(_) => ok(r#"{"sessionId":"rrSESSION1"}"#),
-            Job::Deliver { .. } => ok(""),
-        });
+        let (sent, wait) = run(&mut e, session_ok);
         assert_eq!(wait, None);
         assert!(sent[0].contains(&format!(
             "/1.0/event/initialize/608423a9b126ac6ab3f8f0a5?session={visitor}&"
@@ -330,7 +541,7 @@ mod tests {
         assert_eq!(e.pending(), 0);
 
         // The next page load reuses the session and the id.
-        let mut again = engine(&store);
+        let mut again = engine(&stores);
         assert_eq!(again.visitor().as_str(), visitor);
         again.track(vec![view(3)], 20);
         let (sent, _) = run(&mut again, |_| ok(""));
@@ -340,17 +551,19 @@ mod tests {
 
     #[test]
     fn server_errors_are_retried_in_order_and_delivered_once() {
-        let store = MemoryStore::default();
-        identity::save_session(
-            &store,
-            engine(&store).visitor(),
-            &RrSession::parse("s").unwrap(),
-        );
-        let mut e = engine(&store);
+        let stores = Stores::memory();
+        let mut e = engine(&stores);
         e.track(vec![view(1), view(2)], 10);
-        let mut failures_left = 3;
+        run(&mut e, |job| {
+            if matches!(job, Job::Initialize(_)) {
+                session_ok(job)
+            } else {
+                status(503)
+            }
+        });
+        let mut failures_left = 2;
         let mut delivered = Vec::new();
-        let mut waits = Vec::new();
+        let mut waits = vec![1_000];
         loop {
             let (sent, wait) = run(&mut e, |job| {
                 if failures_left > 0 {
@@ -375,11 +588,10 @@ mod tests {
 
     #[test]
     fn retry_after_is_honoured() {
-        let store = MemoryStore::default();
-        let mut e = engine(&store);
+        let mut e = engine(&Stores::memory());
         e.track(vec![view(1)], 10);
         let (_, wait) = run(&mut e, |job| match job {
-            Job::Initialize(_) => ok(r#"{"sessionId":"s"}"#),
+            Job::Initialize(_) => session_ok(job),
             Job::Deliver { .. } => Reply {
                 status: 429,
                 body: String::new(),
@@ -392,13 +604,11 @@ mod tests {
 
     #[test]
     fn refused_events_are_dropped_reported_and_later_ones_still_go() {
-        let store = MemoryStore::default();
-        let mut e = engine(&store);
+        let mut e = engine(&Stores::memory());
         e.track(vec![view(1), view(2)], 10);
         let (sent, wait) = run(&mut e, |job| match job {
-            Job::Initialize(_) => ok(r#"{"sessionId":"s"}"#),
             Job::Deliver { request, .. } if request.url.contains("/1?") => status(400),
-            Job::Deliver { .. } => ok(""),
+            _ => session_ok(job),
         });
         assert_eq!((sent.len(), wait), (3, None));
         assert_eq!(
@@ -413,12 +623,11 @@ mod tests {
 
     #[test]
     fn attempts_are_capped() {
-        let store = MemoryStore::default();
-        let mut e = engine(&store);
+        let mut e = engine(&Stores::memory());
         e.track(vec![view(1)], 10);
         let mut rounds = 0;
         while let (_, Some(_)) = run(&mut e, |job| match job {
-            Job::Initialize(_) => ok(r#"{"sessionId":"s"}"#),
+            Job::Initialize(_) => session_ok(job),
             Job::Deliver { .. } => status(500),
         }) {
             rounds += 1;
@@ -435,8 +644,7 @@ mod tests {
 
     #[test]
     fn a_failing_handshake_keeps_events_waiting() {
-        let store = MemoryStore::default();
-        let mut e = engine(&store);
+        let mut e = engine(&Stores::memory());
         e.track(vec![view(1)], 10);
         for _ in 0..20 {
             let (sent, wait) = run(&mut e, |_| status(0));
@@ -444,46 +652,139 @@ mod tests {
             assert!(wait.is_some());
         }
         assert_eq!(e.pending(), 1);
-        let (sent, _) = run(&mut e, |job| match job {
-            Job::Initialize(_) => ok(r#"{"sessionId":"s"}"#),
-            Job::Deliver { .. } => ok(""),
-        });
+        let (sent, _) = run(&mut e, session_ok);
         assert_eq!(sent.len(), 2);
     }
 
     #[test]
-    fn group_views_post() {
-        let store = MemoryStore::default();
-        let mut e = engine(&store);
-        let items = vec![ItemId::parse("1").unwrap(), ItemId::parse("2").unwrap()];
-        e.track(
-            vec![Event::GroupView {
-                items,
-                stock: None,
-                recom_item: None,
-            }],
-            1,
-        );
-        let mut methods = Vec::new();
-        run(&mut e, |job| {
-            methods.push(job.request().method);
-            match job {
-                Job::Initialize(_) => ok(r#"{"sessionId":"s"}"#),
-                Job::Deliver { .. } => ok(""),
-            }
-        });
-        assert_eq!(methods, [Method::Get, Method::Post]);
-    }
-
-    #[test]
     fn a_full_queue_reports_what_it_dropped() {
-        let store = MemoryStore::default();
-        let mut e = Engine::open(config(2.0), store.clone(), store.clone(), "t", || [1; 16]);
+        let mut e = engine_with(&Stores::memory(), &[("maxQueue", RawValue::Number(2.0))]);
         e.track(vec![view(1), view(2), view(3)], 1);
         assert_eq!(
             e.take_problems(),
             [Problem::QueueFull { dropped: 1, max: 2 }]
         );
         assert_eq!(e.pending(), 2);
+    }
+
+    #[test]
+    fn hiding_the_page_hands_waiting_events_to_the_browser_once() {
+        let stores = Stores::memory();
+        let mut e = engine(&stores);
+        e.track(vec![view(1)], 1);
+        run(&mut e, session_ok);
+        e.track(vec![view(2), view(3), view(4)], 2);
+        let in_flight = e.next_job(1).unwrap();
+        assert!(in_flight.request().url.contains("/2?"));
+        let handed = e.hand_off(1);
+        let urls: Vec<_> = handed.iter().map(|j| j.request().url.clone()).collect();
+        assert_eq!(urls.len(), 2);
+        assert!(urls[0].contains("/3?") && urls[1].contains("/4?"));
+        assert_eq!(
+            stored_events(&stores),
+            0,
+            "nothing left for the next page to send twice"
+        );
+
+        // The page lived on: failures go back in their place, successes are done.
+        e.complete_handed_off(&handed[0], &status(503));
+        e.complete_handed_off(&handed[1], &ok(""));
+        assert_eq!(e.complete(&in_flight, &status(0), 0.5), Next::Wait(1_000));
+        let (sent, _) = run(&mut e, |_| ok(""));
+        assert_eq!(sent.len(), 2);
+        assert!(
+            sent[0].contains("/2?") && sent[1].contains("/3?"),
+            "{sent:?}"
+        );
+    }
+
+    #[test]
+    fn hand_off_stops_before_a_post_and_needs_a_session() {
+        let stores = Stores::memory();
+        let mut e = engine(&stores);
+        e.track(vec![view(1)], 1);
+        assert_eq!(
+            e.hand_off(1),
+            vec![],
+            "no session yet: events wait for the next page"
+        );
+        run(&mut e, session_ok);
+        let group = Event::GroupView {
+            items: vec![ItemId::parse("5").unwrap()],
+            stock: None,
+            recom_item: None,
+        };
+        e.track(vec![view(2), group, view(3)], 2);
+        let handed = e.hand_off(1);
+        assert_eq!(handed.len(), 1);
+        assert_eq!(
+            stored_events(&stores),
+            2,
+            "the group view and what follows stay stored"
+        );
+    }
+
+    #[test]
+    fn without_consent_nothing_is_stored_or_sent_until_opt_in() {
+        let stores = Stores::memory();
+        let mut e = engine_with(&stores, &[("consent", RawValue::Bool(false))]);
+        assert!(e.track(vec![view(1), view(2)], 1));
+        assert_eq!(e.next_job(1), None);
+        assert_eq!(stored_events(&stores), 0);
+        assert_eq!(
+            stores.ids.get(identity::VISITOR_KEY),
+            None,
+            "not even the id"
+        );
+        e.opt_in();
+        assert_eq!(stored_events(&stores), 2);
+        assert_eq!(
+            stores.ids.get(identity::VISITOR_KEY).as_deref(),
+            Some(e.visitor().as_str())
+        );
+        let (sent, _) = run(&mut e, session_ok);
+        assert_eq!(sent.len(), 3);
+    }
+
+    #[test]
+    fn opting_out_clears_the_queue_and_is_remembered() {
+        let stores = Stores::memory();
+        let mut e = engine(&stores);
+        e.track(vec![view(1)], 1);
+        e.opt_out();
+        assert_eq!(stored_events(&stores), 0);
+        assert!(!e.track(vec![view(2)], 2));
+        assert_eq!(e.next_job(1), None);
+        let mut later = engine(&stores);
+        assert_eq!(later.consent(), Consent::Refused);
+        assert!(!later.track(vec![view(3)], 3));
+        later.opt_in();
+        assert!(later.track(vec![view(4)], 4));
+        assert_eq!(engine(&stores).consent(), Consent::Granted);
+    }
+
+    #[test]
+    fn forgetting_issues_a_new_id_and_drops_the_queue() {
+        let stores = Stores::memory();
+        let mut e = engine(&stores);
+        let before = e.visitor().clone();
+        e.track(vec![view(1)], 1);
+        run(&mut e, |j| {
+            if matches!(j, Job::Initialize(_)) {
+                session_ok(j)
+            } else {
+                status(503)
+            }
+        });
+        e.forget([9; 16]);
+        assert_ne!(e.visitor(), &before);
+        assert_eq!(e.pending(), 0);
+        e.track(vec![view(2)], 2);
+        let job = e.next_job(1).unwrap();
+        assert!(
+            matches!(job, Job::Initialize(_)),
+            "a new visitor needs a new session"
+        );
+        assert_eq!(engine(&stores).visitor(), e.visitor());
     }
 }

@@ -23,6 +23,17 @@ pub struct Pushed {
     pub dropped: usize,
 }
 
+/// A queued event: its key, its stored line, and the record the line holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The storage key (also its place in the order).
+    pub key: String,
+    /// The stored line, to put back if a handed-off send fails.
+    pub line: String,
+    /// The event.
+    pub record: Record,
+}
+
 /// The queue of one visitor's undelivered events.
 #[derive(Debug)]
 pub struct Queue<S> {
@@ -96,29 +107,56 @@ impl<S: Store> Queue<S> {
         pushed
     }
 
-    /// The oldest readable event and its key, without removing it. Unreadable lines are
-    /// removed on the way and counted.
-    pub fn oldest(&mut self) -> Option<(String, Record)> {
+    /// The oldest readable event, without removing it. Unreadable lines are removed on the
+    /// way and counted.
+    pub fn oldest(&mut self) -> Option<Entry> {
+        self.first(1).pop()
+    }
+
+    /// Up to `limit` of the oldest readable events, oldest first, without removing them.
+    pub fn first(&mut self, limit: usize) -> Vec<Entry> {
         if self.stale || self.known.is_empty() {
             self.rescan();
         }
-        while let Some(key) = self.known.front().cloned() {
+        let mut entries = Vec::new();
+        let mut i = 0;
+        while i < self.known.len() && entries.len() < limit {
+            let key = self.known[i].clone();
             match self.read(&key) {
                 None => {
                     // Delivered or dropped by another tab meanwhile.
-                    self.known.pop_front();
+                    self.known.remove(i);
                 }
                 Some(line) => match Record::decode(&line) {
-                    Some(record) => return Some((key, record)),
+                    Some(record) => {
+                        entries.push(Entry { key, line, record });
+                        i += 1;
+                    }
                     None => {
-                        self.known.pop_front();
                         self.remove(&key);
                         self.unreadable += 1;
                     }
                 },
             }
         }
-        None
+        entries
+    }
+
+    /// True if `key` is still stored.
+    pub fn contains(&self, key: &str) -> bool {
+        self.read(key).is_some()
+    }
+
+    /// Puts an event back under its old key (a send that was handed off failed), so it keeps
+    /// its place in the order.
+    pub fn restore(&mut self, key: &str, line: &str) {
+        if self.durable.set(key, line).is_err() {
+            let _ = self.spill.set(key, line);
+        }
+        let at = self.known.partition_point(|k| k.as_str() < key);
+        if self.known.get(at).map(String::as_str) != Some(key) {
+            self.known.insert(at, key.to_owned());
+        }
     }
 
     /// Removes one event (delivered, or refused by the server).
@@ -177,9 +215,9 @@ mod tests {
 
     fn drain<S: Store>(q: &mut Queue<S>) -> Vec<Record> {
         let mut out = Vec::new();
-        while let Some((key, record)) = q.oldest() {
-            q.remove(&key);
-            out.push(record);
+        while let Some(entry) = q.oldest() {
+            q.remove(&entry.key);
+            out.push(entry.record);
         }
         out
     }
@@ -263,6 +301,23 @@ mod tests {
             2,
             "stored events untouched"
         );
+        let ids: Vec<_> = drain(&mut q)
+            .iter()
+            .map(|r| r.event.path_id().unwrap().get())
+            .collect();
+        assert_eq!(ids, [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_restored_event_keeps_its_place() {
+        let mut q = Queue::new(MemoryStore::default(), "t", 10);
+        for n in 1..=3 {
+            q.push(&view(n, n));
+        }
+        let first = q.oldest().unwrap();
+        q.remove(&first.key);
+        assert!(!q.contains(&first.key));
+        q.restore(&first.key, &first.line);
         let ids: Vec<_> = drain(&mut q)
             .iter()
             .map(|r| r.event.path_id().unwrap().get())

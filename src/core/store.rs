@@ -22,6 +22,28 @@ pub trait Store: std::fmt::Debug {
     fn keys_with_prefix(&self, prefix: &str) -> Vec<String>;
 }
 
+/// A shared handle to some store.
+pub type SharedStore = Rc<dyn Store>;
+
+/// The two stores the tracker writes: small identity values, and the outbound queue.
+#[derive(Debug, Clone)]
+pub struct Stores {
+    /// The visitor id, the Retail Rocket session, the last recommendation click, opt-out.
+    pub ids: SharedStore,
+    /// Queued events (never cookies: they are too small).
+    pub queue: SharedStore,
+}
+
+impl Stores {
+    /// Fresh in-memory stores: nothing outlives the page.
+    pub fn memory() -> Stores {
+        Stores {
+            ids: Rc::new(MemoryStore::default()),
+            queue: Rc::new(MemoryStore::default()),
+        }
+    }
+}
+
 /// A store in memory; clones share the same map.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {

@@ -1,37 +1,47 @@
 //! Moves queued events to the wire, one request at a time and in order: asks the engine for the
-//! next job, sends it, hands the reply back, waits when told to. At most one sender runs per page.
+//! next job, sends it, hands the reply back, waits when told to. One sender runs per site (the
+//! tab holding the lock); it pauses while the browser is offline, and when the page is hidden it
+//! hands every waiting event to the browser at once.
 
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use js_sys::Function;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 
 use super::report::Reporter;
 use crate::core::engine::{Engine, Job, Next};
+use crate::core::queue::PREFIX;
 use crate::web::clock::{jitter, now_ms, sleep};
-use crate::web::storage::SharedStore;
+use crate::web::lifecycle::{hidden, online, Listener};
+use crate::web::lock::{self, Locked};
 use crate::web::transport::{self, Options};
 
 /// How long one request may take before it counts as failed.
 const REQUEST_TIMEOUT_MS: u32 = 10_000;
+/// The lock that makes one tab the site's sender.
+const LOCK_NAME: &str = "retailrocket-tracker:sender";
+/// While another tab sends, how often to check whether events are still waiting.
+const BUSY_RECHECK_MS: u64 = 2_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
-    /// Nothing in flight, nothing scheduled.
+    /// No sender task.
     Idle,
-    /// A request is in flight.
-    Sending,
-    /// The last attempt failed; the next is scheduled.
+    /// The sender task runs (sending, or waiting out a backoff).
+    Running,
+    /// The sender task waits out a backoff after a failed attempt (holding the lock).
     Waiting,
+    /// Another tab is the site's sender; this one checks back now and then.
+    Standby,
 }
 
-/// State shared by the `Tracker` object and its sender task.
+/// State shared by the `Tracker` object, its sender task and its page listeners.
 #[derive(Debug)]
 pub struct Shared {
     /// The core. Never borrowed across an `.await` or a call into page code.
-    pub engine: RefCell<Engine<SharedStore>>,
+    pub engine: RefCell<Engine>,
     /// Where problems go.
     pub reporter: Reporter,
     /// False where there is no page to send from (server-side rendering): calls are checked
@@ -40,18 +50,24 @@ pub struct Shared {
     state: Cell<State>,
     /// `flush()` promises waiting for the sender to settle.
     waiters: RefCell<Vec<Function>>,
+    listeners: RefCell<Vec<Listener>>,
 }
 
 impl Shared {
-    /// Wraps an opened engine.
-    pub fn new(engine: Engine<SharedStore>, reporter: Reporter, can_send: bool) -> Rc<Shared> {
-        Rc::new(Shared {
+    /// Wraps an opened engine and starts listening to the page.
+    pub fn new(engine: Engine, reporter: Reporter, can_send: bool) -> Rc<Shared> {
+        let shared = Rc::new(Shared {
             engine: RefCell::new(engine),
             reporter,
             can_send,
             state: Cell::new(State::Idle),
             waiters: RefCell::default(),
-        })
+            listeners: RefCell::default(),
+        });
+        if can_send {
+            listen(&shared);
+        }
+        shared
     }
 
     /// Passes the engine's problems to the page (outside any borrow of the engine).
@@ -72,36 +88,159 @@ impl Shared {
         }
     }
 
-    /// Resolves `resolve` once the queue is empty or the current attempt has failed.
+    /// Calls `resolve` once the queue is empty or the current attempt has failed.
     pub fn on_settled(self: &Rc<Self>, resolve: Function) {
-        if self.state.get() == State::Waiting || !self.can_send {
+        if matches!(self.state.get(), State::Waiting | State::Standby)
+            || !self.can_send
+            || !online()
+        {
             let _ = resolve.call0(&JsValue::UNDEFINED);
             return;
         }
         self.waiters.borrow_mut().push(resolve);
-        self.wake();
+        if self.state.get() == State::Idle {
+            self.wake();
+        }
     }
 
-    /// Starts the sender unless it is already running or waiting out a backoff.
+    /// Starts the sender unless it is already running (a tab in standby tries right away).
     pub fn wake(self: &Rc<Self>) {
-        if self.can_send && self.state.get() == State::Idle {
-            self.state.set(State::Sending);
-            spawn_local(run(self.clone()));
+        if self.can_send && matches!(self.state.get(), State::Idle) {
+            self.state.set(State::Running);
+            spawn_local(drive(self.clone()));
         }
+    }
+
+    /// The page is being hidden: hand waiting events to the browser (see `Engine::hand_off`).
+    /// Only the site's sender may do it, so unless this tab already is the sender, it takes the
+    /// lock first; if another tab holds it, that tab is alive and delivers.
+    fn on_hidden(self: &Rc<Self>) {
+        if !online() {
+            return;
+        }
+        if matches!(self.state.get(), State::Running | State::Waiting) {
+            self.hand_off();
+            return;
+        }
+        let shared = self.clone();
+        spawn_local(async move {
+            let inner = shared.clone();
+            lock::exclusive(LOCK_NAME, async move { inner.hand_off() }).await;
+        });
+    }
+
+    fn hand_off(self: &Rc<Self>) {
+        let jobs = match self.engine.try_borrow_mut() {
+            Ok(mut engine) => engine.hand_off(now_ms()),
+            Err(_) => return,
+        };
+        for job in jobs {
+            let shared = self.clone();
+            spawn_local(async move {
+                let options = Options {
+                    timeout_ms: REQUEST_TIMEOUT_MS,
+                    read_body: false,
+                    keepalive: true,
+                };
+                let reply = transport::send(job.request(), options).await;
+                if let Ok(mut engine) = shared.engine.try_borrow_mut() {
+                    engine.complete_handed_off(&job, &reply);
+                }
+                shared.report_problems();
+                shared.wake();
+            });
+        }
+    }
+
+    fn pending(&self) -> usize {
+        self.engine
+            .try_borrow_mut()
+            .map(|mut e| e.pending())
+            .unwrap_or(0)
     }
 }
 
-async fn run(shared: Rc<Shared>) {
+/// Follows the page: hidden → hand off; visible, online, back from the cache, or another tab
+/// queued something → send.
+fn listen(shared: &Rc<Shared>) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let weak = Rc::downgrade(shared);
+    let with = move |f: fn(&Rc<Shared>, web_sys::Event)| {
+        let weak: Weak<Shared> = weak.clone();
+        move |event: web_sys::Event| {
+            if let Some(shared) = weak.upgrade() {
+                f(&shared, event);
+            }
+        }
+    };
+    let window_target: &web_sys::EventTarget = window.as_ref();
+    let mut listeners = vec![
+        Listener::new(window_target, "pagehide", with(|s, _| s.on_hidden())),
+        Listener::new(window_target, "pageshow", with(|s, _| s.wake())),
+        Listener::new(window_target, "online", with(|s, _| s.wake())),
+        Listener::new(
+            window_target,
+            "storage",
+            with(|s, event| {
+                let key = event
+                    .dyn_ref::<web_sys::StorageEvent>()
+                    .and_then(|e| e.key());
+                if key.is_none_or(|k| k.starts_with(PREFIX)) {
+                    if let Ok(mut engine) = s.engine.try_borrow_mut() {
+                        engine.queue_changed_elsewhere();
+                    }
+                    s.wake();
+                }
+            }),
+        ),
+    ];
+    if let Some(document) = window.document() {
+        let on_visibility = with(|s, _| if hidden() { s.on_hidden() } else { s.wake() });
+        listeners.push(Listener::new(
+            document.as_ref(),
+            "visibilitychange",
+            on_visibility,
+        ));
+    }
+    *shared.listeners.borrow_mut() = listeners.into_iter().flatten().collect();
+}
+
+/// The sender task: sends while this tab holds the lock; while another tab does, checks back
+/// now and then in case that tab went away or some events live only in this page's memory.
+async fn drive(shared: Rc<Shared>) {
     loop {
+        if lock::exclusive(LOCK_NAME, run(shared.clone())).await == Locked::Ran {
+            break;
+        }
+        shared.state.set(State::Standby);
+        shared.settle_waiters();
+        sleep(BUSY_RECHECK_MS).await;
+        if shared.pending() == 0 || !online() {
+            break;
+        }
+        shared.state.set(State::Running);
+    }
+    shared.state.set(State::Idle);
+    shared.report_problems();
+    shared.settle_waiters();
+}
+
+/// Sends until there is nothing left to send or the browser goes offline.
+async fn run(shared: Rc<Shared>) {
+    shared.state.set(State::Running);
+    while online() {
         let job = match shared.engine.try_borrow_mut() {
             Ok(mut engine) => engine.next_job(now_ms()),
             Err(_) => None,
         };
         let Some(job) = job else { break };
+        // keepalive: a request under way when the page closes still arrives.
         let options = Options {
             timeout_ms: REQUEST_TIMEOUT_MS,
             read_body: matches!(job, Job::Initialize(_)),
-            keepalive: false,
+            keepalive: true,
         };
         let reply = transport::send(job.request(), options).await;
         let next = match shared.engine.try_borrow_mut() {
@@ -113,10 +252,7 @@ async fn run(shared: Rc<Shared>) {
             shared.state.set(State::Waiting);
             shared.settle_waiters();
             sleep(ms).await;
-            shared.state.set(State::Sending);
+            shared.state.set(State::Running);
         }
     }
-    shared.state.set(State::Idle);
-    shared.report_problems();
-    shared.settle_waiters();
 }

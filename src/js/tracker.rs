@@ -40,17 +40,11 @@ fn tab_id() -> String {
 impl Tracker {
     /// Validates with `build`, queues what it returns, reports a refusal. Never panics: a
     /// re-entrant call (from inside `onError`) is refused rather than aliasing the engine.
-    fn track(
-        &self,
-        build: impl FnOnce(u64, &Engine<storage::SharedStore>) -> Result<Vec<Event>, InputError>,
-    ) -> bool {
+    fn track(&self, build: impl FnOnce(u64, &Engine) -> Result<Vec<Event>, InputError>) -> bool {
         let now = now_ms();
         let accepted = match self.shared.engine.try_borrow_mut() {
             Ok(mut engine) => match build(now, &engine) {
-                Ok(events) => {
-                    engine.track(events, now);
-                    true
-                }
+                Ok(events) => engine.track(events, now),
                 Err(error) => {
                     engine.report(Problem::Input(error));
                     false
@@ -65,7 +59,7 @@ impl Tracker {
         accepted
     }
 
-    fn default_stock(engine: &Engine<storage::SharedStore>) -> Option<&ShortText> {
+    fn default_stock(engine: &Engine) -> Option<&ShortText> {
         engine.config().stock_id.as_ref()
     }
 }
@@ -86,7 +80,7 @@ impl Tracker {
         };
         let stores = storage::open(config.storage);
         let can_send = web_sys::window().is_some();
-        let engine = Engine::open(config, stores.ids, stores.queue, &tab_id(), random_bytes);
+        let engine = Engine::open(config, stores, &tab_id(), random_bytes);
         let shared = Shared::new(engine, reporter, can_send);
         // Events left by an earlier page (closed, crashed, offline) go out now.
         shared.wake();
@@ -120,6 +114,33 @@ impl Tracker {
     pub fn flush(&self) -> Promise {
         let shared = self.shared.clone();
         Promise::new(&mut move |resolve, _reject| shared.on_settled(resolve))
+    }
+
+    /// The visitor agreed to tracking (after `consent: false`, or an earlier `optOut()`):
+    /// events wait no longer, and the id and queue are stored from now on.
+    #[wasm_bindgen(js_name = optIn)]
+    pub fn opt_in(&self) {
+        if let Ok(mut engine) = self.shared.engine.try_borrow_mut() {
+            engine.opt_in();
+        }
+        self.shared.report_problems();
+        self.shared.wake();
+    }
+
+    /// The visitor refused tracking: the queue is emptied, nothing more is sent, and the choice
+    /// is remembered on this browser until `optIn()`. Tracking calls then return `false`.
+    #[wasm_bindgen(js_name = optOut)]
+    pub fn opt_out(&self) {
+        if let Ok(mut engine) = self.shared.engine.try_borrow_mut() {
+            engine.opt_out();
+        }
+    }
+
+    /// Forgets the visitor: empties the queue and issues a new `sessionExternalId`.
+    pub fn forget(&self) {
+        if let Ok(mut engine) = self.shared.engine.try_borrow_mut() {
+            engine.forget(random_bytes());
+        }
     }
 
     /// A product page was seen. `options.stockId` (or a stock id string) is optional.

@@ -24,6 +24,8 @@ export interface TrackerConfig {
   storage?: "auto" | "local" | "cookie" | "memory";
   /** Most undelivered events kept; beyond it the oldest are dropped and reported. Default 1000. */
   maxQueue?: number;
+  /** `false`: stay silent (nothing stored, nothing sent; calls wait in memory) until `optIn()`. Default `true`. */
+  consent?: boolean;
   /** Log refused calls and delivery problems to the console. */
   debug?: boolean;
   /** Receives every refused call and delivery problem. Never called for successes. */

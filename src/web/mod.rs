@@ -1,6 +1,9 @@
-//! Browser effects behind small interfaces: storage, transport, clock and timers. Each file
+//! Browser effects behind small interfaces: storage, transport, clock and timers, page
+//! lifecycle, and the cross-tab lock. Each file
 //! does one of them; none of them throws into the page.
 
 pub mod clock;
+pub mod lifecycle;
+pub mod lock;
 pub mod storage;
 pub mod transport;

@@ -7,11 +7,8 @@ use std::rc::Rc;
 use wasm_bindgen::JsCast;
 
 use crate::core::config::StorageMode;
-use crate::core::store::{Chain, MemoryStore, Store, WriteFailed};
+use crate::core::store::{Chain, MemoryStore, SharedStore, Store, Stores, WriteFailed};
 use crate::core::urlenc;
-
-/// A shared handle to some store.
-pub type SharedStore = Rc<dyn Store>;
 
 /// The page's localStorage, if it can be opened.
 #[derive(Debug)]
@@ -154,15 +151,6 @@ impl Store for CookieStore {
     fn keys_with_prefix(&self, _prefix: &str) -> Vec<String> {
         Vec::new()
     }
-}
-
-/// Which store each concern uses.
-#[derive(Debug)]
-pub struct Stores {
-    /// The visitor id, session and recommendation click.
-    pub ids: SharedStore,
-    /// The outbound queue (localStorage or memory: cookies are too small for events).
-    pub queue: SharedStore,
 }
 
 /// Opens the stores `mode` asks for, falling back as far as memory.

@@ -1,0 +1,235 @@
+// End-to-end delivery guarantees in Chromium against the mock's fault injection: retries,
+// Retry-After, refusals, offline, reloads, page close, broken storage, two tabs, the queue bound,
+// and consent.
+import assert from "node:assert/strict";
+import { after, before, beforeEach, test } from "node:test";
+import { PARTNER_ID, ensurePkgBuilt, launchBrowser, mockRequests, startStack, waitFor } from "./harness.mjs";
+import { call, createTracker, openTestPage, reloadTestPage } from "./page.mjs";
+
+let stack;
+let browser;
+
+before(async () => {
+  ensurePkgBuilt();
+  stack = await startStack();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+beforeEach(() => stack.mock.reset());
+
+const searches = async () =>
+  (await mockRequests(stack.mockUrl, `/1.0/event/search/${PARTNER_ID}`)).map((r) => ({
+    phrase: r.query.searchPhrase,
+    status: r.status,
+    at: r.at,
+  }));
+const delivered = async () => (await searches()).filter((r) => r.status === 200).map((r) => r.phrase);
+
+async function newPage(context, extra) {
+  const page = await openTestPage(context, stack.demoUrl);
+  const created = await createTracker(page, stack.mockUrl, extra);
+  assert.ok(created.ok, JSON.stringify(created));
+  return page;
+}
+
+/** A page whose tracker already holds a Retail Rocket session (the handshake is done). */
+async function readyPage(context, extra) {
+  const page = await newPage(context, extra);
+  await call(page, "search", "warm-up");
+  await waitFor(async () => (await delivered()).includes("warm-up"), { message: "warm-up delivered" });
+  stack.mock.reset();
+  return page;
+}
+
+const track = (page, ...phrases) => page.evaluate((ps) => ps.map((p) => window.rr.search(p)), phrases);
+
+test("503 three times, then 200: every event delivered once, in order", async () => {
+  const context = await browser.browser.newContext();
+  const page = await readyPage(context);
+  stack.mock.fault({ match: "/1.0/event/", status: 503, count: 3 });
+  await track(page, "one", "two", "three");
+  await waitFor(async () => (await delivered()).length === 3, { timeout: 15000, message: "three delivered" });
+  const all = await searches();
+  assert.deepEqual(all.map((r) => [r.phrase, r.status]), [
+    ["one", 503], ["one", 503], ["one", 503], ["one", 200], ["two", 200], ["three", 200],
+  ]);
+  const gaps = [1, 2, 3].map((i) => all[i].at - all[i - 1].at);
+  assert.ok(gaps[0] >= 700 && gaps[1] >= 1400 && gaps[2] >= 2900, `exponential backoff, got ${gaps}`);
+  assert.equal(await page.evaluate(() => window.rr.pending), 0);
+  await context.close();
+});
+
+test("429 with Retry-After is honoured", async () => {
+  const context = await browser.browser.newContext();
+  const page = await readyPage(context);
+  stack.mock.fault({ match: "/1.0/event/", status: 429, retryAfter: "3", count: 1 });
+  await track(page, "later");
+  await waitFor(async () => (await delivered()).includes("later"), { timeout: 10000 });
+  const [first, second] = await searches();
+  assert.equal(first.status, 429);
+  assert.ok(second.at - first.at >= 2900, `waited ${second.at - first.at} ms`);
+  await context.close();
+});
+
+test("a 400 is dropped and reported; later events are still delivered", async () => {
+  const context = await browser.browser.newContext();
+  const page = await readyPage(context);
+  stack.mock.fault({ match: "/1.0/event/search/", status: 400, count: 1 });
+  await track(page, "refused", "accepted");
+  await waitFor(async () => (await delivered()).includes("accepted"));
+  assert.deepEqual((await searches()).map((r) => r.phrase), ["refused", "accepted"], "no retry of the 400");
+  const errors = await page.evaluate(() => window.rrErrors);
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0].code, "event_refused");
+  assert.match(errors[0].message, /HTTP 400/);
+  await context.close();
+});
+
+test("offline: queued, nothing attempted; back online: delivered", async () => {
+  const context = await browser.browser.newContext();
+  const page = await readyPage(context);
+  await context.setOffline(true);
+  await track(page, "o1", "o2");
+  assert.equal(await page.evaluate(() => window.rr.pending), 2);
+  await page.evaluate(() => window.rr.flush()); // resolves at once while offline
+  await page.waitForTimeout(300);
+  assert.deepEqual(await searches(), [], "nothing attempted while offline");
+  await context.setOffline(false);
+  await waitFor(async () => (await delivered()).length === 2, { message: "delivered after going online" });
+  assert.deepEqual(await delivered(), ["o1", "o2"]);
+  await context.close();
+});
+
+test("events queued while the network is blocked are delivered after a reload", async () => {
+  const context = await browser.browser.newContext();
+  const page = await readyPage(context);
+  await context.route(`${stack.mockUrl}/**`, (route) => route.abort("connectionrefused"));
+  await track(page, "r1", "r2");
+  await page.waitForTimeout(300);
+  assert.equal(await page.evaluate(() => window.rr.pending), 2);
+  await context.unroute(`${stack.mockUrl}/**`);
+  await reloadTestPage(page);
+  await createTracker(page, stack.mockUrl);
+  await waitFor(async () => (await delivered()).length === 2, { message: "delivered by the next page" });
+  assert.deepEqual(await delivered(), ["r1", "r2"]);
+  await context.close();
+});
+
+test("a page closed right after a tracking call still delivers (keepalive), once", async () => {
+  const context = await browser.browser.newContext();
+  const page = await readyPage(context);
+  await page.evaluate(() => ["c1", "c2", "c3"].forEach((p) => window.rr.search(p)));
+  await page.close({ runBeforeUnload: true });
+  await waitFor(async () => (await delivered()).length === 3, { message: "three delivered after close" });
+  // A new page of the same site finds nothing left to send twice.
+  const next = await newPage(context);
+  await next.waitForTimeout(500);
+  assert.equal(await next.evaluate(() => window.rr.pending), 0);
+  assert.deepEqual((await delivered()).sort(), ["c1", "c2", "c3"]);
+  await context.close();
+});
+
+test("with localStorage and cookies broken, events are still delivered within the session", async () => {
+  const context = await browser.browser.newContext();
+  await context.addInitScript(() => {
+    Object.defineProperty(window, "localStorage", { get() { throw new DOMException("denied", "SecurityError"); } });
+    Object.defineProperty(Document.prototype, "cookie", { get: () => "", set: () => {} });
+  });
+  const page = await newPage(context);
+  await track(page, "s1", "s2");
+  await waitFor(async () => (await delivered()).length === 2);
+  assert.deepEqual(await page.evaluate(() => window.rrErrors), []);
+  await context.close();
+});
+
+test("with localStorage full, events are still delivered and reported once", async () => {
+  const context = await browser.browser.newContext();
+  const page = await readyPage(context);
+  await page.evaluate(() => {
+    let n = 0;
+    for (let size = 1 << 20; size >= 1; size >>= 2) {
+      const chunk = "x".repeat(size);
+      for (;;) {
+        try { localStorage.setItem("fill" + n++, chunk); } catch { break; }
+      }
+    }
+  });
+  await track(page, "q1", "q2");
+  await waitFor(async () => (await delivered()).length === 2);
+  assert.deepEqual((await page.evaluate(() => window.rrErrors)).map((e) => e.code), ["storage_unavailable"]);
+  await page.evaluate(() => localStorage.clear());
+  await context.close();
+});
+
+test("two tabs tracking at the same time: every event arrives exactly once", async () => {
+  const context = await browser.browser.newContext();
+  const a = await readyPage(context);
+  const b = await newPage(context);
+  const n = 15;
+  await Promise.all([
+    a.evaluate((n) => { for (let i = 0; i < n; i++) window.rr.search(`a${i}`); }, n),
+    b.evaluate((n) => { for (let i = 0; i < n; i++) window.rr.search(`b${i}`); }, n),
+  ]);
+  await waitFor(async () => (await delivered()).length >= 2 * n, { timeout: 15000, message: `${2 * n} delivered` });
+  await a.waitForTimeout(1000); // time for any duplicate to show up
+  const got = await delivered();
+  assert.equal(got.length, 2 * n, "no duplicates");
+  assert.equal(new Set(got).size, 2 * n);
+  const order = (prefix) => got.filter((p) => p.startsWith(prefix));
+  assert.deepEqual(order("a"), Array.from({ length: n }, (_, i) => `a${i}`), "each tab's events in order");
+  assert.deepEqual(order("b"), Array.from({ length: n }, (_, i) => `b${i}`));
+  await context.close();
+});
+
+test("the queue keeps at most maxQueue events, dropping the oldest and saying so", async () => {
+  const context = await browser.browser.newContext();
+  const page = await readyPage(context, { maxQueue: 3 });
+  await context.setOffline(true);
+  await track(page, "m1", "m2", "m3", "m4", "m5");
+  assert.equal(await page.evaluate(() => window.rr.pending), 3);
+  const codes = (await page.evaluate(() => window.rrErrors)).map((e) => e.code);
+  assert.deepEqual(codes, ["queue_full", "queue_full"]);
+  await context.setOffline(false);
+  await waitFor(async () => (await delivered()).length === 3);
+  assert.deepEqual(await delivered(), ["m3", "m4", "m5"]);
+  await context.close();
+});
+
+test("consent: silent until optIn; optOut clears and is remembered; forget renews the id", async () => {
+  const context = await browser.browser.newContext();
+  const page = await newPage(context, { consent: false });
+  assert.equal(await call(page, "search", "before consent"), true);
+  await page.waitForTimeout(300);
+  assert.deepEqual(await mockRequests(stack.mockUrl), [], "nothing sent");
+  assert.deepEqual(await page.evaluate(() => Object.keys(localStorage)), [], "nothing stored");
+  await page.evaluate(() => window.rr.optIn());
+  await waitFor(async () => (await delivered()).includes("before consent"));
+  const id = await page.evaluate(() => window.rr.sessionExternalId);
+  assert.equal(await page.evaluate(() => localStorage.getItem("rrt:sxid")), id);
+
+  await context.setOffline(true);
+  await track(page, "queued then refused");
+  await page.evaluate(() => window.rr.optOut());
+  assert.equal(await page.evaluate(() => window.rr.pending), 0);
+  assert.equal(await call(page, "search", "after opt-out"), false);
+  await context.setOffline(false);
+  await reloadTestPage(page);
+  await createTracker(page, stack.mockUrl);
+  assert.equal(await call(page, "search", "next visit"), false, "opt-out remembered");
+  await page.evaluate(() => window.rr.optIn());
+  await page.evaluate(() => window.rr.forget());
+  const renewed = await page.evaluate(() => window.rr.sessionExternalId);
+  assert.match(renewed, /^[0-9a-f]{32}$/);
+  assert.notEqual(renewed, id);
+  await call(page, "search", "new visitor");
+  await waitFor(async () => (await delivered()).includes("new visitor"));
+  const last = (await mockRequests(stack.mockUrl, "/1.0/event/search/")).at(-1);
+  assert.equal(last.query.sessionExternalId, renewed);
+  assert.ok(!(await delivered()).includes("queued then refused"));
+  await context.close();
+});
