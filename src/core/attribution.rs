@@ -37,11 +37,7 @@ mod tests {
         let other = ItemId::parse("106").unwrap();
         remember_click(&store, clicked, 1_000);
         assert_eq!(credit(&store, &[clicked], 1_000 + 59_999), Some(clicked));
-        assert_eq!(
-            credit(&store, &[other, clicked], 2_000),
-            Some(clicked),
-            "group views too"
-        );
+        assert_eq!(credit(&store, &[other, clicked], 2_000), Some(clicked), "group views too");
         assert_eq!(credit(&store, &[other], 2_000), None);
         assert_eq!(credit(&store, &[clicked], 1_000 + 60_000), None);
     }

@@ -8,6 +8,9 @@ use super::ids::{SessionExternalId, ShortText};
 pub const DEFAULT_TRACKING_URL: &str = "https://tracking.retailrocket.net";
 /// Where Retail Rocket's recommendation and item endpoints live.
 pub const DEFAULT_API_URL: &str = "https://api.retailrocket.net";
+/// How long a recommendation request may take before the fallback answers (Retail Rocket asks
+/// for at most 500 ms).
+pub const DEFAULT_TIMEOUT_MS: u32 = 500;
 /// How many undelivered events are kept before the oldest are dropped.
 pub const DEFAULT_MAX_QUEUE: u32 = 1000;
 
@@ -65,26 +68,16 @@ pub struct Config {
     pub debug: bool,
     /// False: stay silent (store nothing, send nothing) until `optIn()`.
     pub consent: bool,
+    /// Longest wait for a recommendation or items answer.
+    pub timeout_ms: u32,
 }
 
 /// Is this config key a credential in disguise? Compares case-insensitively, ignoring `-` and
 /// `_`, against the names secrets travel under (Retail Rocket's apiKey, bearer tokens, the
 /// headers other platforms use), and against anything that merely contains one of them.
 pub fn is_secret_key(key: &str) -> bool {
-    let folded: String = key
-        .chars()
-        .filter(|c| *c != '-' && *c != '_')
-        .flat_map(char::to_lowercase)
-        .collect();
-    const EXACT: [&str; 7] = [
-        "apikey",
-        "key",
-        "token",
-        "secret",
-        "authorization",
-        "xapikey",
-        "xauthorization",
-    ];
+    let folded: String = key.chars().filter(|c| *c != '-' && *c != '_').flat_map(char::to_lowercase).collect();
+    const EXACT: [&str; 7] = ["apikey", "key", "token", "secret", "authorization", "xapikey", "xauthorization"];
     const CONTAINS: [&str; 5] = ["apikey", "secret", "token", "password", "authorization"];
     EXACT.contains(&folded.as_str()) || CONTAINS.iter().any(|part| folded.contains(part))
 }
@@ -97,19 +90,15 @@ fn is_allowed_base_url(url: &str) -> bool {
     } else if let Some(rest) = lower.strip_prefix("http://") {
         let host_port = rest.split('/').next().unwrap_or("");
         let host = if host_port.starts_with('[') {
-            host_port
-                .split(']')
-                .next()
-                .map(|h| h.trim_start_matches('['))
-                .unwrap_or("")
+            host_port.split(']').next().map(|h| h.trim_start_matches('[')).unwrap_or("")
         } else {
             host_port.split(':').next().unwrap_or("")
         };
         let loopback_v4 = host.starts_with("127.")
             && host.split('.').count() == 4
-            && host.split('.').all(|octet| {
-                !octet.is_empty() && octet.len() <= 3 && octet.bytes().all(|b| b.is_ascii_digit())
-            });
+            && host
+                .split('.')
+                .all(|octet| !octet.is_empty() && octet.len() <= 3 && octet.bytes().all(|b| b.is_ascii_digit()));
         if !(host == "localhost" || host == "::1" || loopback_v4) {
             return false;
         }
@@ -133,13 +122,10 @@ pub struct ConfigBuilder {
     max_queue: Option<u32>,
     debug: bool,
     consent: Option<bool>,
+    timeout_ms: Option<u32>,
 }
 
-fn text<'a>(
-    key: &'static str,
-    value: &'a RawValue,
-    expected: &'static str,
-) -> Result<Option<&'a str>, ConfigError> {
+fn text<'a>(key: &'static str, value: &'a RawValue, expected: &'static str) -> Result<Option<&'a str>, ConfigError> {
     match value {
         RawValue::Undefined | RawValue::Null => Ok(None),
         RawValue::Text(s) => Ok(Some(s)),
@@ -148,17 +134,11 @@ fn text<'a>(
 }
 
 fn base_url(key: &'static str, value: &RawValue) -> Result<Option<String>, ConfigError> {
-    const EXPECTED: &str =
-        "an https:// URL (http:// only for localhost/127.0.0.1), without query or fragment";
+    const EXPECTED: &str = "an https:// URL (http:// only for localhost/127.0.0.1), without query or fragment";
     match text(key, value, EXPECTED)? {
         None => Ok(None),
-        Some(url) if is_allowed_base_url(url.trim()) => {
-            Ok(Some(url.trim().trim_end_matches('/').to_owned()))
-        }
-        Some(_) => Err(ConfigError::Invalid {
-            key,
-            expected: EXPECTED,
-        }),
+        Some(url) if is_allowed_base_url(url.trim()) => Ok(Some(url.trim().trim_end_matches('/').to_owned())),
+        Some(_) => Err(ConfigError::Invalid { key, expected: EXPECTED }),
     }
 }
 
@@ -174,10 +154,7 @@ impl ConfigBuilder {
                 if let Some(id) = text("partnerId", value, EXPECTED)? {
                     let id = id.trim();
                     if id.len() != 24 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
-                        return Err(ConfigError::Invalid {
-                            key: "partnerId",
-                            expected: EXPECTED,
-                        });
+                        return Err(ConfigError::Invalid { key: "partnerId", expected: EXPECTED });
                     }
                     self.partner_id = Some(id.to_ascii_lowercase());
                 }
@@ -187,20 +164,17 @@ impl ConfigBuilder {
             "stockId" => {
                 const EXPECTED: &str = "non-empty text of at most 50 characters";
                 if let Some(stock) = text("stockId", value, EXPECTED)? {
-                    let stock = ShortText::parse(stock).map_err(|_| ConfigError::Invalid {
-                        key: "stockId",
-                        expected: EXPECTED,
-                    })?;
+                    let stock = ShortText::parse(stock)
+                        .map_err(|_| ConfigError::Invalid { key: "stockId", expected: EXPECTED })?;
                     self.stock_id = Some(stock);
                 }
             }
             "sessionExternalId" => {
-                const EXPECTED: &str = "1 to 50 letters and digits (a UUID's hyphens are removed), with no personal data";
+                const EXPECTED: &str =
+                    "1 to 50 letters and digits (a UUID's hyphens are removed), with no personal data";
                 if let Some(id) = text("sessionExternalId", value, EXPECTED)? {
-                    let id = SessionExternalId::parse(id).map_err(|_| ConfigError::Invalid {
-                        key: "sessionExternalId",
-                        expected: EXPECTED,
-                    })?;
+                    let id = SessionExternalId::parse(id)
+                        .map_err(|_| ConfigError::Invalid { key: "sessionExternalId", expected: EXPECTED })?;
                     self.session_external_id = Some(id);
                 }
             }
@@ -211,62 +185,42 @@ impl ConfigBuilder {
                     Some("local") => StorageMode::Local,
                     Some("cookie") => StorageMode::Cookie,
                     Some("memory") => StorageMode::Memory,
-                    Some(_) => {
-                        return Err(ConfigError::Invalid {
-                            key: "storage",
-                            expected: EXPECTED,
-                        })
-                    }
+                    Some(_) => return Err(ConfigError::Invalid { key: "storage", expected: EXPECTED }),
                 };
             }
             "maxQueue" => {
                 const EXPECTED: &str = "a whole number from 1 to 10000";
                 self.max_queue = match value {
                     RawValue::Undefined | RawValue::Null => None,
-                    RawValue::Number(n) if n.fract() == 0.0 && (1.0..=10_000.0).contains(n) => {
-                        Some(*n as u32)
-                    }
-                    _ => {
-                        return Err(ConfigError::Invalid {
-                            key: "maxQueue",
-                            expected: EXPECTED,
-                        })
-                    }
+                    RawValue::Number(n) if n.fract() == 0.0 && (1.0..=10_000.0).contains(n) => Some(*n as u32),
+                    _ => return Err(ConfigError::Invalid { key: "maxQueue", expected: EXPECTED }),
                 };
             }
             "debug" => {
                 self.debug = match value {
                     RawValue::Undefined | RawValue::Null => false,
                     RawValue::Bool(b) => *b,
-                    _ => {
-                        return Err(ConfigError::Invalid {
-                            key: "debug",
-                            expected: "true or false",
-                        })
-                    }
+                    _ => return Err(ConfigError::Invalid { key: "debug", expected: "true or false" }),
+                };
+            }
+            "timeoutMs" => {
+                const EXPECTED: &str = "a whole number of milliseconds from 50 to 60000";
+                self.timeout_ms = match value {
+                    RawValue::Undefined | RawValue::Null => None,
+                    RawValue::Number(n) if n.fract() == 0.0 && (50.0..=60_000.0).contains(n) => Some(*n as u32),
+                    _ => return Err(ConfigError::Invalid { key: "timeoutMs", expected: EXPECTED }),
                 };
             }
             "consent" => {
                 self.consent = match value {
                     RawValue::Undefined | RawValue::Null => None,
                     RawValue::Bool(b) => Some(*b),
-                    _ => {
-                        return Err(ConfigError::Invalid {
-                            key: "consent",
-                            expected: "true or false",
-                        })
-                    }
+                    _ => return Err(ConfigError::Invalid { key: "consent", expected: "true or false" }),
                 };
             }
             "onError" => {
-                if !matches!(
-                    value,
-                    RawValue::Undefined | RawValue::Null | RawValue::Function
-                ) {
-                    return Err(ConfigError::Invalid {
-                        key: "onError",
-                        expected: "a function (error) => void",
-                    });
+                if !matches!(value, RawValue::Undefined | RawValue::Null | RawValue::Function) {
+                    return Err(ConfigError::Invalid { key: "onError", expected: "a function (error) => void" });
                 }
             }
             _ => return Err(ConfigError::Unknown(key.to_owned())),
@@ -278,9 +232,7 @@ impl ConfigBuilder {
     pub fn build(self) -> Result<Config, ConfigError> {
         Ok(Config {
             partner_id: self.partner_id.ok_or(ConfigError::Missing("partnerId"))?,
-            tracking_url: self
-                .tracking_url
-                .unwrap_or_else(|| DEFAULT_TRACKING_URL.to_owned()),
+            tracking_url: self.tracking_url.unwrap_or_else(|| DEFAULT_TRACKING_URL.to_owned()),
             api_url: self.api_url.unwrap_or_else(|| DEFAULT_API_URL.to_owned()),
             stock_id: self.stock_id,
             session_external_id: self.session_external_id,
@@ -288,6 +240,7 @@ impl ConfigBuilder {
             max_queue: self.max_queue.unwrap_or(DEFAULT_MAX_QUEUE),
             debug: self.debug,
             consent: self.consent.unwrap_or(true),
+            timeout_ms: self.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
         })
     }
 }
@@ -322,19 +275,8 @@ mod tests {
     #[test]
     fn partner_id_is_required_and_checked() {
         assert_eq!(build(&[]), Err(ConfigError::Missing("partnerId")));
-        for bad in [
-            "",
-            "608423a9",
-            "608423a9b126ac6ab3f8f0aZ",
-            "608423a9b126ac6ab3f8f0a5ff",
-        ] {
-            assert!(matches!(
-                build(&[("partnerId", text(bad))]),
-                Err(ConfigError::Invalid {
-                    key: "partnerId",
-                    ..
-                })
-            ));
+        for bad in ["", "608423a9", "608423a9b126ac6ab3f8f0aZ", "608423a9b126ac6ab3f8f0a5ff"] {
+            assert!(matches!(build(&[("partnerId", text(bad))]), Err(ConfigError::Invalid { key: "partnerId", .. })));
         }
         assert!(build(&[("partnerId", RawValue::Number(1.0))]).is_err());
     }
@@ -371,58 +313,23 @@ mod tests {
 
     #[test]
     fn urls_must_be_https_or_loopback() {
-        let ok = |u: &str| {
-            build(&[("partnerId", text(PID)), ("trackingUrl", text(u))]).map(|c| c.tracking_url)
-        };
-        assert_eq!(
-            ok("https://t.example.com/"),
-            Ok("https://t.example.com".into())
-        );
-        assert_eq!(
-            ok("http://127.0.0.1:8787"),
-            Ok("http://127.0.0.1:8787".into())
-        );
-        assert_eq!(
-            ok("http://localhost:3000/rr"),
-            Ok("http://localhost:3000/rr".into())
-        );
+        let ok = |u: &str| build(&[("partnerId", text(PID)), ("trackingUrl", text(u))]).map(|c| c.tracking_url);
+        assert_eq!(ok("https://t.example.com/"), Ok("https://t.example.com".into()));
+        assert_eq!(ok("http://127.0.0.1:8787"), Ok("http://127.0.0.1:8787".into()));
+        assert_eq!(ok("http://localhost:3000/rr"), Ok("http://localhost:3000/rr".into()));
         assert_eq!(ok("http://[::1]:80"), Ok("http://[::1]:80".into()));
-        for bad in [
-            "http://shop.example",
-            "ftp://x",
-            "https://",
-            "https://x/?a=1",
-            "//x",
-            "http://127.0.0.1.evil.com",
-        ] {
+        for bad in ["http://shop.example", "ftp://x", "https://", "https://x/?a=1", "//x", "http://127.0.0.1.evil.com"]
+        {
             assert!(ok(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn handed_in_ids_are_validated() {
-        let c = build(&[
-            ("partnerId", text(PID)),
-            (
-                "sessionExternalId",
-                text("3beb9714-82e9-4c08-938d-1391f5d86f2b"),
-            ),
-        ]);
-        assert_eq!(
-            c.unwrap().session_external_id.unwrap().as_str(),
-            "3beb971482e94c08938d1391f5d86f2b"
-        );
-        let bad = build(&[
-            ("partnerId", text(PID)),
-            ("sessionExternalId", text("user@example.com")),
-        ]);
-        assert!(matches!(
-            bad,
-            Err(ConfigError::Invalid {
-                key: "sessionExternalId",
-                ..
-            })
-        ));
+        let c = build(&[("partnerId", text(PID)), ("sessionExternalId", text("3beb9714-82e9-4c08-938d-1391f5d86f2b"))]);
+        assert_eq!(c.unwrap().session_external_id.unwrap().as_str(), "3beb971482e94c08938d1391f5d86f2b");
+        let bad = build(&[("partnerId", text(PID)), ("sessionExternalId", text("user@example.com"))]);
+        assert!(matches!(bad, Err(ConfigError::Invalid { key: "sessionExternalId", .. })));
     }
 
     #[test]
@@ -430,17 +337,10 @@ mod tests {
         assert!(build(&[("partnerId", text(PID)), ("storage", text("disk"))]).is_err());
         assert!(build(&[("partnerId", text(PID)), ("debug", text("yes"))]).is_err());
         assert!(build(&[("partnerId", text(PID)), ("onError", text("alert"))]).is_err());
-        assert!(build(&[
-            ("partnerId", text(PID)),
-            ("maxQueue", RawValue::Number(0.0))
-        ])
-        .is_err());
+        assert!(build(&[("partnerId", text(PID)), ("maxQueue", RawValue::Number(0.0))]).is_err());
         assert!(build(&[("partnerId", text(PID)), ("stockId", text(&"s".repeat(51)))]).is_err());
-        let c = build(&[
-            ("partnerId", text(PID)),
-            ("onError", RawValue::Function),
-            ("maxQueue", RawValue::Number(5.0)),
-        ]);
+        let c =
+            build(&[("partnerId", text(PID)), ("onError", RawValue::Function), ("maxQueue", RawValue::Number(5.0))]);
         assert_eq!(c.unwrap().max_queue, 5);
     }
 }

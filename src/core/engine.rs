@@ -56,10 +56,12 @@ impl Job {
 pub struct Reply {
     /// HTTP status; 0 for a network error or timeout.
     pub status: u16,
-    /// Response body (only read for the session handshake).
+    /// Response body (read for the session handshake and recommendations).
     pub body: String,
     /// The server's `Retry-After`, converted to milliseconds.
     pub retry_after_ms: Option<u64>,
+    /// The server's `Cache-Control`.
+    pub cache_control: Option<String>,
 }
 
 /// What the sender should do after a reply.
@@ -117,12 +119,7 @@ fn seeded_memory(durable: &Stores) -> Stores {
 impl Engine {
     /// Opens the tracker over `durable` storage. `tab` keeps this page's queue writes apart
     /// from other tabs'; `random` seeds a new visitor id if one is needed.
-    pub fn open(
-        config: Config,
-        durable: Stores,
-        tab: &str,
-        random: impl FnOnce() -> [u8; 16],
-    ) -> Self {
+    pub fn open(config: Config, durable: Stores, tab: &str, random: impl FnOnce() -> [u8; 16]) -> Self {
         let consent = if durable.ids.get(OPT_OUT_KEY).is_some() {
             Consent::Refused
         } else if config.consent {
@@ -130,13 +127,8 @@ impl Engine {
         } else {
             Consent::Pending
         };
-        let active = if consent == Consent::Granted {
-            durable.clone()
-        } else {
-            seeded_memory(&durable)
-        };
-        let visitor =
-            identity::resolve_visitor(&*active.ids, config.session_external_id.clone(), random);
+        let active = if consent == Consent::Granted { durable.clone() } else { seeded_memory(&durable) };
+        let visitor = identity::resolve_visitor(&*active.ids, config.session_external_id.clone(), random);
         let session = identity::stored_session(&*active.ids, &visitor);
         let queue = Queue::new(active.queue, tab, config.max_queue as usize);
         Engine {
@@ -165,6 +157,11 @@ impl Engine {
         &self.config
     }
 
+    /// The Retail Rocket session, or (before the handshake) the id offered as its candidate.
+    pub fn session_or_candidate(&self) -> &str {
+        self.session.as_ref().map_or(self.visitor.as_str(), RrSession::as_str)
+    }
+
     /// Whether the visitor lets us track.
     pub fn consent(&self) -> Consent {
         self.consent
@@ -190,10 +187,7 @@ impl Engine {
         }
         let mut dropped = 0;
         for event in events {
-            let pushed = self.queue.push(&Record {
-                event,
-                at_ms: now_ms,
-            });
+            let pushed = self.queue.push(&Record { event, at_ms: now_ms });
             dropped += pushed.dropped;
             if !pushed.durable && self.consent == Consent::Granted && !self.storage_warned {
                 self.storage_warned = true;
@@ -201,10 +195,7 @@ impl Engine {
             }
         }
         if dropped > 0 {
-            self.problems.push(Problem::QueueFull {
-                dropped,
-                max: self.config.max_queue,
-            });
+            self.problems.push(Problem::QueueFull { dropped, max: self.config.max_queue });
         }
         true
     }
@@ -216,20 +207,13 @@ impl Engine {
             return;
         }
         self.durable.ids.remove(OPT_OUT_KEY);
-        let _ = self
-            .durable
-            .ids
-            .set(identity::VISITOR_KEY, self.visitor.as_str());
+        let _ = self.durable.ids.set(identity::VISITOR_KEY, self.visitor.as_str());
         if let Some(session) = &self.session {
             identity::save_session(&*self.durable.ids, &self.visitor, session);
         }
         let waiting = self.queue.first(usize::MAX);
         self.ids = self.durable.ids.clone();
-        self.queue = Queue::new(
-            self.durable.queue.clone(),
-            &self.tab,
-            self.config.max_queue as usize,
-        );
+        self.queue = Queue::new(self.durable.queue.clone(), &self.tab, self.config.max_queue as usize);
         self.consent = Consent::Granted;
         let events = waiting.into_iter().map(|entry| entry.record);
         for record in events {
@@ -273,8 +257,7 @@ impl Engine {
     pub fn take_problems(&mut self) -> Vec<Problem> {
         let unreadable = self.queue.take_unreadable();
         if unreadable > 0 {
-            self.problems
-                .push(Problem::Unreadable { count: unreadable });
+            self.problems.push(Problem::Unreadable { count: unreadable });
         }
         std::mem::take(&mut self.problems)
     }
@@ -290,22 +273,12 @@ impl Engine {
     }
 
     fn tracking(&self) -> Tracking<'_> {
-        Tracking {
-            base: &self.config.tracking_url,
-            partner_id: &self.config.partner_id,
-        }
+        Tracking { base: &self.config.tracking_url, partner_id: &self.config.partner_id }
     }
 
     fn deliver(&self, entry: Entry, session: &RrSession, nonce: u64) -> Job {
-        let request = self
-            .tracking()
-            .event(&entry.record.event, session, &self.visitor, nonce);
-        Job::Deliver {
-            key: entry.key,
-            line: entry.line,
-            event: entry.record.event.name(),
-            request,
-        }
+        let request = self.tracking().event(&entry.record.event, session, &self.visitor, nonce);
+        Job::Deliver { key: entry.key, line: entry.line, event: entry.record.event.name(), request }
     }
 
     /// The next request to send, if any. `nonce` defeats caches along the way.
@@ -317,9 +290,7 @@ impl Engine {
         let Some(session) = self.session.clone() else {
             // Nothing can be sent before Retail Rocket names the session; it is only asked for
             // once there is something to send.
-            return Some(Job::Initialize(
-                self.tracking().initialize(self.visitor.as_str(), nonce),
-            ));
+            return Some(Job::Initialize(self.tracking().initialize(self.visitor.as_str(), nonce)));
         };
         self.in_flight = Some(entry.key.clone());
         Some(self.deliver(entry, &session, nonce))
@@ -333,11 +304,7 @@ impl Engine {
     /// the first event that needs a POST (a CORS preflight cannot be relied on during unload):
     /// it and everything after it stay stored for the next page.
     pub fn hand_off(&mut self, nonce: u64) -> Vec<Job> {
-        let Some(session) = self
-            .session
-            .clone()
-            .filter(|_| self.consent == Consent::Granted)
-        else {
+        let Some(session) = self.session.clone().filter(|_| self.consent == Consent::Granted) else {
             return Vec::new();
         };
         let mut jobs = Vec::new();
@@ -359,13 +326,7 @@ impl Engine {
     }
 
     /// Puts a handed-off event back in storage unless the server took or refused it.
-    fn settle_handed_off(
-        &mut self,
-        key: &str,
-        line: &str,
-        event: &'static str,
-        status: u16,
-    ) -> Verdict {
+    fn settle_handed_off(&mut self, key: &str, line: &str, event: &'static str, status: u16) -> Verdict {
         let v = verdict(status);
         match v {
             Verdict::Delivered => self.queue.remove(key),
@@ -385,10 +346,7 @@ impl Engine {
     /// Takes the reply to a job from [`hand_off`](Self::hand_off). No backoff here: the next
     /// regular send decides.
     pub fn complete_handed_off(&mut self, job: &Job, reply: &Reply) {
-        if let Job::Deliver {
-            key, line, event, ..
-        } = job
-        {
+        if let Job::Deliver { key, line, event, .. } = job {
             self.settle_handed_off(key, line, event, reply.status);
         }
     }
@@ -399,9 +357,8 @@ impl Engine {
         self.in_flight = None;
         let (key, line, event) = match job {
             Job::Initialize(_) => {
-                let session = (verdict(reply.status) == Verdict::Delivered)
-                    .then(|| parse_session(&reply.body))
-                    .flatten();
+                let session =
+                    (verdict(reply.status) == Verdict::Delivered).then(|| parse_session(&reply.body)).flatten();
                 return match session {
                     Some(session) => {
                         identity::save_session(&*self.ids, &self.visitor, &session);
@@ -409,15 +366,10 @@ impl Engine {
                         self.backoff.succeeded();
                         Next::Continue
                     }
-                    None => Next::Wait(
-                        self.backoff
-                            .failed_keep_trying(reply.retry_after_ms, jitter),
-                    ),
+                    None => Next::Wait(self.backoff.failed_keep_trying(reply.retry_after_ms, jitter)),
                 };
             }
-            Job::Deliver {
-                key, line, event, ..
-            } => (key, line, *event),
+            Job::Deliver { key, line, event, .. } => (key, line, *event),
         };
         if self.consent != Consent::Granted {
             // Opted out (or forgotten) while the request was under way: nothing to keep.
@@ -451,13 +403,8 @@ mod tests {
 
     fn config(extra: &[(&str, RawValue)]) -> Config {
         let mut b = ConfigBuilder::default();
-        b.set(
-            "partnerId",
-            &RawValue::Text("608423a9b126ac6ab3f8f0a5".into()),
-        )
-        .unwrap();
-        b.set("trackingUrl", &RawValue::Text("http://127.0.0.1:9".into()))
-            .unwrap();
+        b.set("partnerId", &RawValue::Text("608423a9b126ac6ab3f8f0a5".into())).unwrap();
+        b.set("trackingUrl", &RawValue::Text("http://127.0.0.1:9".into())).unwrap();
         for (k, v) in extra {
             b.set(k, v).unwrap();
         }
@@ -465,26 +412,15 @@ mod tests {
     }
 
     fn view(n: u64) -> Event {
-        Event::View {
-            item: ItemId::parse(&n.to_string()).unwrap(),
-            stock: None,
-            recom_item: None,
-        }
+        Event::View { item: ItemId::parse(&n.to_string()).unwrap(), stock: None, recom_item: None }
     }
 
     fn ok(body: &str) -> Reply {
-        Reply {
-            status: 200,
-            body: body.into(),
-            retry_after_ms: None,
-        }
+        Reply { status: 200, body: body.into(), ..Reply::default() }
     }
 
     fn status(code: u16) -> Reply {
-        Reply {
-            status: code,
-            ..Reply::default()
-        }
+        Reply { status: code, ..Reply::default() }
     }
 
     fn session_ok(job: &Job) -> Reply {
@@ -531,11 +467,8 @@ mod tests {
         let visitor = e.visitor().as_str().to_owned();
         let (sent, wait) = run(&mut e, session_ok);
         assert_eq!(wait, None);
-        assert!(sent[0].contains(&format!(
-            "/1.0/event/initialize/608423a9b126ac6ab3f8f0a5?session={visitor}&"
-        )));
-        assert!(sent[1]
-            .contains("/view/608423a9b126ac6ab3f8f0a5/1?session=rrSESSION1&sessionExternalId="));
+        assert!(sent[0].contains(&format!("/1.0/event/initialize/608423a9b126ac6ab3f8f0a5?session={visitor}&")));
+        assert!(sent[1].contains("/view/608423a9b126ac6ab3f8f0a5/1?session=rrSESSION1&sessionExternalId="));
         assert!(sent[2].contains("/view/608423a9b126ac6ab3f8f0a5/2?"));
         assert_eq!(sent.len(), 3);
         assert_eq!(e.pending(), 0);
@@ -554,13 +487,7 @@ mod tests {
         let stores = Stores::memory();
         let mut e = engine(&stores);
         e.track(vec![view(1), view(2)], 10);
-        run(&mut e, |job| {
-            if matches!(job, Job::Initialize(_)) {
-                session_ok(job)
-            } else {
-                status(503)
-            }
-        });
+        run(&mut e, |job| if matches!(job, Job::Initialize(_)) { session_ok(job) } else { status(503) });
         let mut failures_left = 2;
         let mut delivered = Vec::new();
         let mut waits = vec![1_000];
@@ -592,11 +519,7 @@ mod tests {
         e.track(vec![view(1)], 10);
         let (_, wait) = run(&mut e, |job| match job {
             Job::Initialize(_) => session_ok(job),
-            Job::Deliver { .. } => Reply {
-                status: 429,
-                body: String::new(),
-                retry_after_ms: Some(7_000),
-            },
+            Job::Deliver { .. } => Reply { status: 429, retry_after_ms: Some(7_000), ..Reply::default() },
         });
         assert_eq!(wait, Some(7_000));
         assert_eq!(e.pending(), 1);
@@ -611,13 +534,7 @@ mod tests {
             _ => session_ok(job),
         });
         assert_eq!((sent.len(), wait), (3, None));
-        assert_eq!(
-            e.take_problems(),
-            [Problem::Refused {
-                event: "view",
-                status: 400
-            }]
-        );
+        assert_eq!(e.take_problems(), [Problem::Refused { event: "view", status: 400 }]);
         assert_eq!(e.pending(), 0);
     }
 
@@ -633,13 +550,7 @@ mod tests {
             rounds += 1;
         }
         assert_eq!(rounds, Backoff::MAX_ATTEMPTS - 1);
-        assert_eq!(
-            e.take_problems(),
-            [Problem::GaveUp {
-                event: "view",
-                attempts: Backoff::MAX_ATTEMPTS
-            }]
-        );
+        assert_eq!(e.take_problems(), [Problem::GaveUp { event: "view", attempts: Backoff::MAX_ATTEMPTS }]);
     }
 
     #[test]
@@ -660,10 +571,7 @@ mod tests {
     fn a_full_queue_reports_what_it_dropped() {
         let mut e = engine_with(&Stores::memory(), &[("maxQueue", RawValue::Number(2.0))]);
         e.track(vec![view(1), view(2), view(3)], 1);
-        assert_eq!(
-            e.take_problems(),
-            [Problem::QueueFull { dropped: 1, max: 2 }]
-        );
+        assert_eq!(e.take_problems(), [Problem::QueueFull { dropped: 1, max: 2 }]);
         assert_eq!(e.pending(), 2);
     }
 
@@ -680,11 +588,7 @@ mod tests {
         let urls: Vec<_> = handed.iter().map(|j| j.request().url.clone()).collect();
         assert_eq!(urls.len(), 2);
         assert!(urls[0].contains("/3?") && urls[1].contains("/4?"));
-        assert_eq!(
-            stored_events(&stores),
-            0,
-            "nothing left for the next page to send twice"
-        );
+        assert_eq!(stored_events(&stores), 0, "nothing left for the next page to send twice");
 
         // The page lived on: failures go back in their place, successes are done.
         e.complete_handed_off(&handed[0], &status(503));
@@ -692,10 +596,7 @@ mod tests {
         assert_eq!(e.complete(&in_flight, &status(0), 0.5), Next::Wait(1_000));
         let (sent, _) = run(&mut e, |_| ok(""));
         assert_eq!(sent.len(), 2);
-        assert!(
-            sent[0].contains("/2?") && sent[1].contains("/3?"),
-            "{sent:?}"
-        );
+        assert!(sent[0].contains("/2?") && sent[1].contains("/3?"), "{sent:?}");
     }
 
     #[test]
@@ -703,25 +604,13 @@ mod tests {
         let stores = Stores::memory();
         let mut e = engine(&stores);
         e.track(vec![view(1)], 1);
-        assert_eq!(
-            e.hand_off(1),
-            vec![],
-            "no session yet: events wait for the next page"
-        );
+        assert_eq!(e.hand_off(1), vec![], "no session yet: events wait for the next page");
         run(&mut e, session_ok);
-        let group = Event::GroupView {
-            items: vec![ItemId::parse("5").unwrap()],
-            stock: None,
-            recom_item: None,
-        };
+        let group = Event::GroupView { items: vec![ItemId::parse("5").unwrap()], stock: None, recom_item: None };
         e.track(vec![view(2), group, view(3)], 2);
         let handed = e.hand_off(1);
         assert_eq!(handed.len(), 1);
-        assert_eq!(
-            stored_events(&stores),
-            2,
-            "the group view and what follows stay stored"
-        );
+        assert_eq!(stored_events(&stores), 2, "the group view and what follows stay stored");
     }
 
     #[test]
@@ -731,17 +620,10 @@ mod tests {
         assert!(e.track(vec![view(1), view(2)], 1));
         assert_eq!(e.next_job(1), None);
         assert_eq!(stored_events(&stores), 0);
-        assert_eq!(
-            stores.ids.get(identity::VISITOR_KEY),
-            None,
-            "not even the id"
-        );
+        assert_eq!(stores.ids.get(identity::VISITOR_KEY), None, "not even the id");
         e.opt_in();
         assert_eq!(stored_events(&stores), 2);
-        assert_eq!(
-            stores.ids.get(identity::VISITOR_KEY).as_deref(),
-            Some(e.visitor().as_str())
-        );
+        assert_eq!(stores.ids.get(identity::VISITOR_KEY).as_deref(), Some(e.visitor().as_str()));
         let (sent, _) = run(&mut e, session_ok);
         assert_eq!(sent.len(), 3);
     }
@@ -769,22 +651,13 @@ mod tests {
         let mut e = engine(&stores);
         let before = e.visitor().clone();
         e.track(vec![view(1)], 1);
-        run(&mut e, |j| {
-            if matches!(j, Job::Initialize(_)) {
-                session_ok(j)
-            } else {
-                status(503)
-            }
-        });
+        run(&mut e, |j| if matches!(j, Job::Initialize(_)) { session_ok(j) } else { status(503) });
         e.forget([9; 16]);
         assert_ne!(e.visitor(), &before);
         assert_eq!(e.pending(), 0);
         e.track(vec![view(2)], 2);
         let job = e.next_job(1).unwrap();
-        assert!(
-            matches!(job, Job::Initialize(_)),
-            "a new visitor needs a new session"
-        );
+        assert!(matches!(job, Job::Initialize(_)), "a new visitor needs a new session");
         assert_eq!(engine(&stores).visitor(), e.visitor());
     }
 }

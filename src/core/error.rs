@@ -54,7 +54,7 @@ impl fmt::Display for ConfigError {
             ConfigError::Unknown(key) => write!(
                 f,
                 "Tracker config key `{key}` is not known. Known keys: partnerId, trackingUrl, apiUrl, stockId, \
-                 sessionExternalId, storage, maxQueue, consent, debug, onError"
+                 sessionExternalId, storage, maxQueue, consent, timeoutMs, debug, onError"
             ),
             ConfigError::Invalid { key, expected } => write!(f, "Tracker config `{key}` must be {expected}"),
         }
@@ -80,24 +80,13 @@ pub struct InputError {
 impl InputError {
     /// An error without a rendering of the received value.
     pub fn new(method: &'static str, argument: impl Into<String>, problem: Invalid) -> Self {
-        InputError {
-            method,
-            argument: argument.into(),
-            problem,
-            got: None,
-        }
+        InputError { method, argument: argument.into(), problem, got: None }
     }
 }
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}(): `{}` must be {}",
-            self.method,
-            self.argument,
-            self.problem.expected()
-        )?;
+        write!(f, "{}(): `{}` must be {}", self.method, self.argument, self.problem.expected())?;
         if let Some(got) = &self.got {
             write!(f, ", got {got}")?;
         }
@@ -121,9 +110,6 @@ mod tests {
              got \"abc\"; nothing was sent"
         );
         let secret = ConfigError::Secret("apiKey".into()).to_string();
-        assert!(
-            secret.contains("`apiKey`") && secret.contains("server"),
-            "{secret}"
-        );
+        assert!(secret.contains("`apiKey`") && secret.contains("server"), "{secret}");
     }
 }

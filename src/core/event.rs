@@ -10,22 +10,11 @@ use super::ids::{Category, Email, ItemId, Price, Quantity, ShortText};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// A product page was seen. `recom_item` credits a recommendation clicked just before.
-    View {
-        item: ItemId,
-        stock: Option<ShortText>,
-        recom_item: Option<ItemId>,
-    },
+    View { item: ItemId, stock: Option<ShortText>, recom_item: Option<ItemId> },
     /// A product group (colour/size variants) was seen.
-    GroupView {
-        items: Vec<ItemId>,
-        stock: Option<ShortText>,
-        recom_item: Option<ItemId>,
-    },
+    GroupView { items: Vec<ItemId>, stock: Option<ShortText>, recom_item: Option<ItemId> },
     /// A product went into the basket.
-    AddToBasket {
-        item: ItemId,
-        stock: Option<ShortText>,
-    },
+    AddToBasket { item: ItemId, stock: Option<ShortText> },
     /// A product left the basket.
     RemoveFromBasket { item: ItemId },
     /// A category page was seen.
@@ -33,27 +22,13 @@ pub enum Event {
     /// A search was made.
     Search { phrase: ShortText },
     /// One line of an order (Retail Rocket takes an order as one event per distinct product).
-    OrderLine {
-        transaction: ShortText,
-        item: ItemId,
-        quantity: Quantity,
-        price: Price,
-        stock: Option<ShortText>,
-    },
+    OrderLine { transaction: ShortText, item: ItemId, quantity: Quantity, price: Price, stock: Option<ShortText> },
     /// The shopper gave an e-mail address.
     SetEmail { email: Email, agreed: Option<bool> },
     /// A recommended product was clicked.
-    RecomMouseDown {
-        item: ItemId,
-        method: Option<ShortText>,
-        suggester: ShortText,
-    },
+    RecomMouseDown { item: ItemId, method: Option<ShortText>, suggester: ShortText },
     /// A recommended product was put in the basket from the recommendation block.
-    RecomAddToCart {
-        item: ItemId,
-        method: Option<ShortText>,
-        suggester: ShortText,
-    },
+    RecomAddToCart { item: ItemId, method: Option<ShortText>, suggester: ShortText },
 }
 
 /// The id list of a `groupView`, comma-joined as the protocol joins arrays.
@@ -70,11 +45,7 @@ fn join_ids(items: &[ItemId]) -> String {
     out
 }
 
-fn push_opt(
-    params: &mut Vec<(&'static str, String)>,
-    key: &'static str,
-    value: Option<&ShortText>,
-) {
+fn push_opt(params: &mut Vec<(&'static str, String)>, key: &'static str, value: Option<&ShortText>) {
     if let Some(v) = value {
         params.push((key, v.as_str().to_owned()));
     }
@@ -119,19 +90,13 @@ impl Event {
     pub fn params(&self) -> Vec<(&'static str, String)> {
         let mut p = Vec::new();
         match self {
-            Event::View {
-                stock, recom_item, ..
-            } => {
+            Event::View { stock, recom_item, .. } => {
                 push_opt(&mut p, "stockId", stock.as_ref());
                 if let Some(id) = recom_item {
                     p.push(("recomItemId", id.to_string()));
                 }
             }
-            Event::GroupView {
-                items,
-                stock,
-                recom_item,
-            } => {
+            Event::GroupView { items, stock, recom_item } => {
                 p.push((PRODUCT_IDS, join_ids(items)));
                 push_opt(&mut p, "stockId", stock.as_ref());
                 if let Some(id) = recom_item {
@@ -142,13 +107,7 @@ impl Event {
             Event::RemoveFromBasket { .. } | Event::CategoryView(Category::Id(_)) => {}
             Event::CategoryView(Category::Path(path)) => p.push(("categoryPath", path.clone())),
             Event::Search { phrase } => p.push(("searchPhrase", phrase.as_str().to_owned())),
-            Event::OrderLine {
-                transaction,
-                quantity,
-                price,
-                stock,
-                ..
-            } => {
+            Event::OrderLine { transaction, quantity, price, stock, .. } => {
                 p.push(("transaction", transaction.as_str().to_owned()));
                 p.push(("qnt", quantity.get().to_string()));
                 p.push(("price", price.as_str().to_owned()));
@@ -157,18 +116,10 @@ impl Event {
             Event::SetEmail { email, agreed } => {
                 p.push(("email", email.as_str().to_owned()));
                 if let Some(agreed) = agreed {
-                    p.push((
-                        "isAgreedToReceiveMarketingMail",
-                        if *agreed { "true" } else { "false" }.to_owned(),
-                    ));
+                    p.push(("isAgreedToReceiveMarketingMail", if *agreed { "true" } else { "false" }.to_owned()));
                 }
             }
-            Event::RecomMouseDown {
-                method, suggester, ..
-            }
-            | Event::RecomAddToCart {
-                method, suggester, ..
-            } => {
+            Event::RecomMouseDown { method, suggester, .. } | Event::RecomAddToCart { method, suggester, .. } => {
                 p.push(("suggester", suggester.as_str().to_owned()));
                 push_opt(&mut p, "suggestMethod", method.as_ref());
             }
@@ -178,52 +129,27 @@ impl Event {
 
     /// Rebuilds an event from its neutral form, re-validating every value. `None` if anything
     /// is missing or malformed (a stored record from an older version, or tampered storage).
-    pub fn from_parts(
-        name: &str,
-        id: Option<ItemId>,
-        params: &[(String, String)],
-    ) -> Option<Event> {
-        let get = |key: &str| {
-            params
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.as_str())
-        };
+    pub fn from_parts(name: &str, id: Option<ItemId>, params: &[(String, String)]) -> Option<Event> {
+        let get = |key: &str| params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
         let text = |key: &str| get(key).map(ShortText::parse).transpose().ok();
         let recom_item = get("recomItemId").map(ItemId::parse).transpose().ok()?;
         Some(match name {
-            "view" => Event::View {
-                item: id?,
-                stock: text("stockId")?,
-                recom_item,
-            },
+            "view" => Event::View { item: id?, stock: text("stockId")?, recom_item },
             "groupView" => {
-                let items: Vec<ItemId> = get(PRODUCT_IDS)?
-                    .split(',')
-                    .map(ItemId::parse)
-                    .collect::<Result<_, _>>()
-                    .ok()?;
+                let items: Vec<ItemId> =
+                    get(PRODUCT_IDS)?.split(',').map(ItemId::parse).collect::<Result<_, _>>().ok()?;
                 if items.is_empty() {
                     return None;
                 }
-                Event::GroupView {
-                    items,
-                    stock: text("stockId")?,
-                    recom_item,
-                }
+                Event::GroupView { items, stock: text("stockId")?, recom_item }
             }
-            "addToBasket" => Event::AddToBasket {
-                item: id?,
-                stock: text("stockId")?,
-            },
+            "addToBasket" => Event::AddToBasket { item: id?, stock: text("stockId")? },
             "removeFromBasket" => Event::RemoveFromBasket { item: id? },
             "categoryView" => match id {
                 Some(id) => Event::CategoryView(Category::Id(id)),
                 None => Event::CategoryView(Category::parse(get("categoryPath")?).ok()?),
             },
-            "search" => Event::Search {
-                phrase: text("searchPhrase")??,
-            },
+            "search" => Event::Search { phrase: text("searchPhrase")?? },
             "order" => Event::OrderLine {
                 transaction: text("transaction")??,
                 item: id?,
@@ -240,16 +166,12 @@ impl Event {
                     Some(_) => return None,
                 },
             },
-            "recomMouseDown" => Event::RecomMouseDown {
-                item: id?,
-                method: text("suggestMethod")?,
-                suggester: text("suggester")??,
-            },
-            "recomAddToBasket" => Event::RecomAddToCart {
-                item: id?,
-                method: text("suggestMethod")?,
-                suggester: text("suggester")??,
-            },
+            "recomMouseDown" => {
+                Event::RecomMouseDown { item: id?, method: text("suggestMethod")?, suggester: text("suggester")?? }
+            }
+            "recomAddToBasket" => {
+                Event::RecomAddToCart { item: id?, method: text("suggestMethod")?, suggester: text("suggester")?? }
+            }
             _ => return None,
         })
     }

@@ -17,9 +17,7 @@ pub fn resolve_visitor(
     handed_in: Option<SessionExternalId>,
     random: impl FnOnce() -> [u8; 16],
 ) -> SessionExternalId {
-    let stored = store
-        .get(VISITOR_KEY)
-        .and_then(|s| SessionExternalId::parse(&s).ok());
+    let stored = store.get(VISITOR_KEY).and_then(|s| SessionExternalId::parse(&s).ok());
     match (handed_in, stored) {
         (Some(id), stored) => {
             if stored.as_ref() != Some(&id) {
@@ -48,17 +46,12 @@ pub fn renew_visitor(store: &dyn Store, random: [u8; 16]) -> SessionExternalId {
 pub fn stored_session(store: &dyn Store, visitor: &SessionExternalId) -> Option<RrSession> {
     let line = store.get(SESSION_KEY)?;
     let (owner, session) = line.split_once(':')?;
-    (owner == visitor.as_str())
-        .then(|| RrSession::parse(session))
-        .flatten()
+    (owner == visitor.as_str()).then(|| RrSession::parse(session)).flatten()
 }
 
 /// Saves the session Retail Rocket issued for `visitor`.
 pub fn save_session(store: &dyn Store, visitor: &SessionExternalId, session: &RrSession) {
-    let _ = store.set(
-        SESSION_KEY,
-        &format!("{}:{}", visitor.as_str(), session.as_str()),
-    );
+    let _ = store.set(SESSION_KEY, &format!("{}:{}", visitor.as_str(), session.as_str()));
 }
 
 #[cfg(test)]
@@ -85,10 +78,7 @@ mod tests {
         resolve_visitor(&store, None, || [1; 16]);
         let app = resolve_visitor(&store, Some(id("AppInstall42")), || [2; 16]);
         assert_eq!(app.as_str(), "AppInstall42");
-        assert_eq!(
-            resolve_visitor(&store, None, || [3; 16]).as_str(),
-            "AppInstall42"
-        );
+        assert_eq!(resolve_visitor(&store, None, || [3; 16]).as_str(), "AppInstall42");
     }
 
     #[test]

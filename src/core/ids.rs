@@ -33,6 +33,10 @@ pub enum Invalid {
     Flag,
     /// Wanted an options object.
     Options,
+    /// Wanted a recommendation algorithm name.
+    Algorithm,
+    /// Wanted a DOM element.
+    Element,
 }
 
 impl Invalid {
@@ -51,6 +55,8 @@ impl Invalid {
             Invalid::IdList => "a non-empty array of at most 100 entries",
             Invalid::Flag => "true or false",
             Invalid::Options => "an object of options (or nothing)",
+            Invalid::Algorithm => crate::core::recs::ALGORITHMS,
+            Invalid::Element => "a DOM element (the recommendation block)",
         }
     }
 }
@@ -72,8 +78,7 @@ impl ItemId {
     /// From digits, as feeds and URLs carry ids (`"0042"` is refused: it is not how the feed
     /// spells the id).
     pub fn parse(text: &str) -> Result<Self, Invalid> {
-        let digits_only =
-            !text.is_empty() && text.len() <= 16 && text.bytes().all(|b| b.is_ascii_digit());
+        let digits_only = !text.is_empty() && text.len() <= 16 && text.bytes().all(|b| b.is_ascii_digit());
         if !digits_only || text.starts_with('0') {
             return Err(Invalid::Id);
         }
@@ -108,9 +113,7 @@ impl Category {
     /// Digits are an id; anything else must be a `/`-separated path with no empty segment.
     pub fn parse(text: &str) -> Result<Self, Invalid> {
         if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-            return ItemId::parse(text)
-                .map(Category::Id)
-                .map_err(|_| Invalid::Category);
+            return ItemId::parse(text).map(Category::Id).map_err(|_| Invalid::Category);
         }
         let trimmed = text.trim();
         let well_formed = !trimmed.is_empty()
@@ -244,16 +247,13 @@ impl SessionExternalId {
     /// accepted with its hyphens removed; anything else is refused.
     pub fn parse(text: &str) -> Result<Self, Invalid> {
         let text = text.trim();
-        let plain =
-            |s: &str| (1..=50).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric());
+        let plain = |s: &str| (1..=50).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric());
         if plain(text) {
             return Ok(SessionExternalId(text.to_owned()));
         }
         let groups: Vec<&str> = text.split('-').collect();
         let uuid_shaped = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
-            && groups
-                .iter()
-                .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()));
+            && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()));
         if uuid_shaped {
             Ok(SessionExternalId(groups.concat()))
         } else {
@@ -300,27 +300,11 @@ mod tests {
     fn ids_accept_only_safe_integers() {
         assert_eq!(ItemId::from_f64(101.0).map(ItemId::get), Ok(101));
         assert_eq!(ItemId::from_f64(MAX_ID as f64).map(ItemId::get), Ok(MAX_ID));
-        for bad in [
-            0.0,
-            -1.0,
-            1.5,
-            f64::NAN,
-            f64::INFINITY,
-            9_007_199_254_740_992.0,
-        ] {
+        for bad in [0.0, -1.0, 1.5, f64::NAN, f64::INFINITY, 9_007_199_254_740_992.0] {
             assert_eq!(ItemId::from_f64(bad), Err(Invalid::Id), "{bad}");
         }
         assert_eq!(ItemId::parse("42").map(ItemId::get), Ok(42));
-        for bad in [
-            "",
-            "0",
-            "042",
-            "4 2",
-            "-1",
-            "1e3",
-            "9007199254740992",
-            "abc",
-        ] {
+        for bad in ["", "0", "042", "4 2", "-1", "1e3", "9007199254740992", "abc"] {
             assert_eq!(ItemId::parse(bad), Err(Invalid::Id), "{bad}");
         }
     }
@@ -328,10 +312,7 @@ mod tests {
     #[test]
     fn categories_are_ids_or_full_paths() {
         assert_eq!(Category::parse("7"), Ok(Category::Id(ItemId(7))));
-        assert_eq!(
-            Category::parse(" Women/Skirts "),
-            Ok(Category::Path("Women/Skirts".into()))
-        );
+        assert_eq!(Category::parse(" Women/Skirts "), Ok(Category::Path("Women/Skirts".into())));
         for bad in ["", "  ", "Women//Skirts", "/Women", "Women/", "0"] {
             assert_eq!(Category::parse(bad), Err(Invalid::Category), "{bad:?}");
         }
@@ -350,9 +331,7 @@ mod tests {
         for good in ["1", "19.9", "0.01", "1000000"] {
             assert!(Price::parse(good).is_ok(), "{good}");
         }
-        for bad in [
-            "0", "0.00", "-1", "1e21", "NaN", "Infinity", "", ".5", "5.", "1.2.3", " 1",
-        ] {
+        for bad in ["0", "0.00", "-1", "1e21", "NaN", "Infinity", "", ".5", "5.", "1.2.3", " 1"] {
             assert_eq!(Price::parse(bad), Err(Invalid::Price), "{bad:?}");
         }
     }
@@ -368,46 +347,20 @@ mod tests {
     #[test]
     fn emails_need_a_plausible_shape() {
         assert!(Email::parse("shopper@example.com").is_ok());
-        for bad in [
-            "",
-            "shopper",
-            "@example.com",
-            "a@b",
-            "a@@b.c",
-            "a b@c.d",
-            "a@.c",
-            "a@c.",
-            "a@b..c",
-        ] {
+        for bad in ["", "shopper", "@example.com", "a@b", "a@@b.c", "a b@c.d", "a@.c", "a@c.", "a@b..c"] {
             assert_eq!(Email::parse(bad), Err(Invalid::Email), "{bad:?}");
         }
     }
 
     #[test]
     fn external_ids_are_alphanumeric_and_uuids_lose_hyphens() {
+        assert_eq!(SessionExternalId::parse("abc123").unwrap().as_str(), "abc123");
         assert_eq!(
-            SessionExternalId::parse("abc123").unwrap().as_str(),
-            "abc123"
-        );
-        assert_eq!(
-            SessionExternalId::parse("3BEB9714-82e9-4c08-938d-1391f5d86f2b")
-                .unwrap()
-                .as_str(),
+            SessionExternalId::parse("3BEB9714-82e9-4c08-938d-1391f5d86f2b").unwrap().as_str(),
             "3BEB971482e94c08938d1391f5d86f2b"
         );
-        for bad in [
-            "",
-            "a_b",
-            "a-b",
-            "x".repeat(51).as_str(),
-            "mail@example.com",
-            "3beb9714-82e9-4c08-938d",
-        ] {
-            assert_eq!(
-                SessionExternalId::parse(bad),
-                Err(Invalid::ExternalId),
-                "{bad:?}"
-            );
+        for bad in ["", "a_b", "a-b", "x".repeat(51).as_str(), "mail@example.com", "3beb9714-82e9-4c08-938d"] {
+            assert_eq!(SessionExternalId::parse(bad), Err(Invalid::ExternalId), "{bad:?}");
         }
     }
 
@@ -415,10 +368,7 @@ mod tests {
     fn generated_ids_are_v4_uuids_in_32_lowercase_hex() {
         let id = SessionExternalId::from_random_bytes([0xAB; 16]);
         assert_eq!(id.as_str().len(), 32);
-        assert!(id
-            .as_str()
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert!(id.as_str().bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
         assert_eq!(&id.as_str()[12..13], "4", "version nibble");
         assert!(SessionExternalId::parse(id.as_str()).is_ok());
     }

@@ -12,6 +12,7 @@ pub mod order;
 pub mod problem;
 pub mod queue;
 pub mod record;
+pub mod recs;
 pub mod retry;
 pub mod store;
 pub mod urlenc;

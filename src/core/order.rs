@@ -16,11 +16,7 @@ pub struct OrderItem {
 
 /// Groups `items` by product (first appearance keeps its place and its unit price; quantities are
 /// summed) and returns one `order` event per product.
-pub fn order_lines(
-    transaction: &ShortText,
-    items: &[OrderItem],
-    stock: Option<&ShortText>,
-) -> Vec<Event> {
+pub fn order_lines(transaction: &ShortText, items: &[OrderItem], stock: Option<&ShortText>) -> Vec<Event> {
     let mut grouped: Vec<OrderItem> = Vec::with_capacity(items.len());
     for item in items {
         match grouped.iter_mut().find(|g| g.id == item.id) {
@@ -52,15 +48,7 @@ mod tests {
             price: Price::parse(p).unwrap(),
         };
         let t = ShortText::parse("T-9").unwrap();
-        let lines = order_lines(
-            &t,
-            &[
-                item("1", 1.0, "10"),
-                item("2", 2.0, "5"),
-                item("1", 3.0, "10"),
-            ],
-            None,
-        );
+        let lines = order_lines(&t, &[item("1", 1.0, "10"), item("2", 2.0, "5"), item("1", 3.0, "10")], None);
         let summary: Vec<(u64, u32)> = lines
             .iter()
             .map(|e| match e {

@@ -22,6 +22,8 @@ pub enum Problem {
     Unreadable { count: usize },
     /// Persistent storage refused a write; events are kept in memory for this page only.
     StorageUnavailable,
+    /// A recommendation or items request failed; the last good answer (or nothing) was served.
+    RecommendationsUnavailable { reason: String, fallback: bool },
 }
 
 impl Problem {
@@ -34,6 +36,7 @@ impl Problem {
             Problem::GaveUp { .. } => "delivery_failed",
             Problem::Unreadable { .. } => "storage_corrupt",
             Problem::StorageUnavailable => "storage_unavailable",
+            Problem::RecommendationsUnavailable { .. } => "recommendations_unavailable",
         }
     }
 }
@@ -46,7 +49,10 @@ impl fmt::Display for Problem {
                 write!(f, "the queue holds at most {max} undelivered events (maxQueue): dropped the {dropped} oldest")
             }
             Problem::Refused { event, status } => {
-                write!(f, "Retail Rocket refused a `{event}` event with HTTP {status}; it was dropped (retrying cannot help)")
+                write!(
+                    f,
+                    "Retail Rocket refused a `{event}` event with HTTP {status}; it was dropped (retrying cannot help)"
+                )
             }
             Problem::GaveUp { event, attempts } => {
                 write!(f, "a `{event}` event could not be delivered in {attempts} attempts and was dropped")
@@ -55,6 +61,10 @@ impl fmt::Display for Problem {
             Problem::StorageUnavailable => f.write_str(
                 "storage refused to save an event (full or disabled); events are kept in memory and sent by this page",
             ),
+            Problem::RecommendationsUnavailable { reason, fallback } => {
+                let served = if *fallback { "the last good answer" } else { "an empty list" };
+                write!(f, "recommendations unavailable ({reason}); served {served}")
+            }
         }
     }
 }

@@ -204,11 +204,7 @@ mod tests {
 
     fn view(n: u64, at_ms: u64) -> Record {
         Record {
-            event: Event::View {
-                item: ItemId::parse(&n.to_string()).unwrap(),
-                stock: None,
-                recom_item: None,
-            },
+            event: Event::View { item: ItemId::parse(&n.to_string()).unwrap(), stock: None, recom_item: None },
             at_ms,
         }
     }
@@ -226,19 +222,10 @@ mod tests {
     fn first_in_first_out() {
         let mut q = Queue::new(MemoryStore::default(), "tab1", 10);
         for n in 1..=5 {
-            assert_eq!(
-                q.push(&view(n, 1000)),
-                Pushed {
-                    durable: true,
-                    dropped: 0
-                }
-            );
+            assert_eq!(q.push(&view(n, 1000)), Pushed { durable: true, dropped: 0 });
         }
         assert_eq!(q.len(), 5);
-        let ids: Vec<_> = drain(&mut q)
-            .iter()
-            .map(|r| r.event.path_id().unwrap().get())
-            .collect();
+        let ids: Vec<_> = drain(&mut q).iter().map(|r| r.event.path_id().unwrap().get()).collect();
         assert_eq!(ids, [1, 2, 3, 4, 5]);
         assert!(q.is_empty());
     }
@@ -252,10 +239,7 @@ mod tests {
         drop(before);
         let mut after = Queue::new(storage, "tabB", 10);
         after.push(&view(3, 12));
-        let ids: Vec<_> = drain(&mut after)
-            .iter()
-            .map(|r| r.event.path_id().unwrap().get())
-            .collect();
+        let ids: Vec<_> = drain(&mut after).iter().map(|r| r.event.path_id().unwrap().get()).collect();
         assert_eq!(ids, [1, 2, 3]);
     }
 
@@ -269,10 +253,7 @@ mod tests {
         a.push(&view(3, 102));
         b.push(&view(4, 102));
         a.mark_stale();
-        let ids: Vec<_> = drain(&mut a)
-            .iter()
-            .map(|r| r.event.path_id().unwrap().get())
-            .collect();
+        let ids: Vec<_> = drain(&mut a).iter().map(|r| r.event.path_id().unwrap().get()).collect();
         assert_eq!(ids, [1, 2, 3, 4]);
         assert!(b.is_empty(), "b sees a's deliveries");
     }
@@ -282,10 +263,7 @@ mod tests {
         let mut q = Queue::new(MemoryStore::default(), "t", 3);
         let dropped: usize = (1..=5).map(|n| q.push(&view(n, n)).dropped).sum();
         assert_eq!(dropped, 2);
-        let ids: Vec<_> = drain(&mut q)
-            .iter()
-            .map(|r| r.event.path_id().unwrap().get())
-            .collect();
+        let ids: Vec<_> = drain(&mut q).iter().map(|r| r.event.path_id().unwrap().get()).collect();
         assert_eq!(ids, [3, 4, 5]);
     }
 
@@ -296,15 +274,8 @@ mod tests {
         assert!(q.push(&view(1, 1)).durable);
         assert!(q.push(&view(2, 2)).durable);
         assert!(!q.push(&view(3, 3)).durable, "quota reached");
-        assert_eq!(
-            storage.keys_with_prefix(PREFIX).len(),
-            2,
-            "stored events untouched"
-        );
-        let ids: Vec<_> = drain(&mut q)
-            .iter()
-            .map(|r| r.event.path_id().unwrap().get())
-            .collect();
+        assert_eq!(storage.keys_with_prefix(PREFIX).len(), 2, "stored events untouched");
+        let ids: Vec<_> = drain(&mut q).iter().map(|r| r.event.path_id().unwrap().get()).collect();
         assert_eq!(ids, [1, 2, 3]);
     }
 
@@ -318,25 +289,17 @@ mod tests {
         q.remove(&first.key);
         assert!(!q.contains(&first.key));
         q.restore(&first.key, &first.line);
-        let ids: Vec<_> = drain(&mut q)
-            .iter()
-            .map(|r| r.event.path_id().unwrap().get())
-            .collect();
+        let ids: Vec<_> = drain(&mut q).iter().map(|r| r.event.path_id().unwrap().get()).collect();
         assert_eq!(ids, [1, 2, 3]);
     }
 
     #[test]
     fn unreadable_lines_are_dropped_and_counted() {
         let storage = MemoryStore::default();
-        storage
-            .set("rrt:q:0000000000001:x:000001", "garbage")
-            .unwrap();
+        storage.set("rrt:q:0000000000001:x:000001", "garbage").unwrap();
         let mut q = Queue::new(storage, "t", 10);
         q.push(&view(7, 5));
-        let ids: Vec<_> = drain(&mut q)
-            .iter()
-            .map(|r| r.event.path_id().unwrap().get())
-            .collect();
+        let ids: Vec<_> = drain(&mut q).iter().map(|r| r.event.path_id().unwrap().get()).collect();
         assert_eq!(ids, [7]);
         assert_eq!(q.take_unreadable(), 1);
     }
@@ -377,11 +340,7 @@ mod tests {
             }
             let before = store.ops.get();
             q.push(&view(n, 3));
-            assert_eq!(
-                store.ops.get() - before,
-                1,
-                "one write with {queued} queued"
-            );
+            assert_eq!(store.ops.get() - before, 1, "one write with {queued} queued");
         }
     }
 }

@@ -19,8 +19,7 @@ impl Record {
     /// The line stored for this record.
     pub fn encode(&self) -> String {
         let mut q = Query::default();
-        q.push("e", self.event.name())
-            .push("t", &self.at_ms.to_string());
+        q.push("e", self.event.name()).push("t", &self.at_ms.to_string());
         if let Some(id) = self.event.path_id() {
             q.push("id", &id.to_string());
         }
@@ -33,12 +32,7 @@ impl Record {
     /// Reads a stored line back; `None` if it is not a valid record.
     pub fn decode(line: &str) -> Option<Record> {
         let pairs = parse_pairs(line)?;
-        let get = |key: &str| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.as_str())
-        };
+        let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
         let name = get("e")?;
         let at_ms = get("t")?.parse().ok()?;
         let id = get("id").map(ItemId::parse).transpose().ok()?;
@@ -61,31 +55,14 @@ mod tests {
 
     fn every_event() -> Vec<Event> {
         vec![
-            Event::View {
-                item: id(101),
-                stock: Some(text("msk")),
-                recom_item: Some(id(105)),
-            },
-            Event::View {
-                item: id(101),
-                stock: None,
-                recom_item: None,
-            },
-            Event::GroupView {
-                items: vec![id(1), id(2)],
-                stock: None,
-                recom_item: None,
-            },
-            Event::AddToBasket {
-                item: id(7),
-                stock: Some(text("spb & co")),
-            },
+            Event::View { item: id(101), stock: Some(text("msk")), recom_item: Some(id(105)) },
+            Event::View { item: id(101), stock: None, recom_item: None },
+            Event::GroupView { items: vec![id(1), id(2)], stock: None, recom_item: None },
+            Event::AddToBasket { item: id(7), stock: Some(text("spb & co")) },
             Event::RemoveFromBasket { item: id(7) },
             Event::CategoryView(Category::Id(id(3))),
             Event::CategoryView(Category::Path("Дом/Кухня/Вилки".into())),
-            Event::Search {
-                phrase: text("red=dress&size=M"),
-            },
+            Event::Search { phrase: text("red=dress&size=M") },
             Event::OrderLine {
                 transaction: text("T-1"),
                 item: id(9),
@@ -93,49 +70,23 @@ mod tests {
                 price: Price::parse("19.90").unwrap(),
                 stock: None,
             },
-            Event::SetEmail {
-                email: Email::parse("a@b.co").unwrap(),
-                agreed: Some(false),
-            },
-            Event::RecomMouseDown {
-                item: id(5),
-                method: Some(text("popular")),
-                suggester: text("widget"),
-            },
-            Event::RecomAddToCart {
-                item: id(5),
-                method: None,
-                suggester: text("widget"),
-            },
+            Event::SetEmail { email: Email::parse("a@b.co").unwrap(), agreed: Some(false) },
+            Event::RecomMouseDown { item: id(5), method: Some(text("popular")), suggester: text("widget") },
+            Event::RecomAddToCart { item: id(5), method: None, suggester: text("widget") },
         ]
     }
 
     #[test]
     fn every_event_round_trips_through_storage() {
         for event in every_event() {
-            let record = Record {
-                event,
-                at_ms: 1_732_430_000_123,
-            };
-            assert_eq!(
-                Record::decode(&record.encode()),
-                Some(record.clone()),
-                "{}",
-                record.encode()
-            );
+            let record = Record { event, at_ms: 1_732_430_000_123 };
+            assert_eq!(Record::decode(&record.encode()), Some(record.clone()), "{}", record.encode());
         }
     }
 
     #[test]
     fn storage_lines_are_readable() {
-        let r = Record {
-            event: Event::View {
-                item: id(101),
-                stock: Some(text("msk")),
-                recom_item: None,
-            },
-            at_ms: 5,
-        };
+        let r = Record { event: Event::View { item: id(101), stock: Some(text("msk")), recom_item: None }, at_ms: 5 };
         assert_eq!(r.encode(), "e=view&t=5&id=101&stockId=msk");
     }
 

@@ -56,9 +56,7 @@ impl Backoff {
         if let Some(ms) = retry_after_ms {
             return Some(ms.min(Self::RETRY_AFTER_CAP_MS));
         }
-        let exponential = Self::BASE_MS
-            .saturating_mul(1 << (self.failures - 1).min(16))
-            .min(Self::CAP_MS);
+        let exponential = Self::BASE_MS.saturating_mul(1 << (self.failures - 1).min(16)).min(Self::CAP_MS);
         let factor = 0.75 + 0.5 * jitter.clamp(0.0, 1.0);
         Some((exponential as f64 * factor) as u64)
     }
@@ -119,10 +117,7 @@ mod tests {
     fn retry_after_wins_and_is_capped() {
         let mut b = Backoff::default();
         assert_eq!(b.failed(Some(2_000), 0.9), Some(2_000));
-        assert_eq!(
-            b.failed(Some(86_400_000), 0.9),
-            Some(Backoff::RETRY_AFTER_CAP_MS)
-        );
+        assert_eq!(b.failed(Some(86_400_000), 0.9), Some(Backoff::RETRY_AFTER_CAP_MS));
         assert_eq!(retry_after_seconds(" 3 "), Some(3_000));
         assert_eq!(retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT"), None);
         assert_eq!(retry_after_seconds("-1"), None);

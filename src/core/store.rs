@@ -37,10 +37,7 @@ pub struct Stores {
 impl Stores {
     /// Fresh in-memory stores: nothing outlives the page.
     pub fn memory() -> Stores {
-        Stores {
-            ids: Rc::new(MemoryStore::default()),
-            queue: Rc::new(MemoryStore::default()),
-        }
+        Stores { ids: Rc::new(MemoryStore::default()), queue: Rc::new(MemoryStore::default()) }
     }
 }
 
@@ -55,10 +52,7 @@ pub struct MemoryStore {
 impl MemoryStore {
     /// A store whose writes fail once it holds `capacity` keys, like a full localStorage.
     pub fn with_capacity(capacity: usize) -> Self {
-        MemoryStore {
-            map: Rc::default(),
-            capacity: Some(capacity),
-        }
+        MemoryStore { map: Rc::default(), capacity: Some(capacity) }
     }
 }
 
@@ -69,9 +63,7 @@ impl Store for MemoryStore {
 
     fn set(&self, key: &str, value: &str) -> Result<(), WriteFailed> {
         let mut map = self.map.borrow_mut();
-        let full = self
-            .capacity
-            .is_some_and(|cap| map.len() >= cap && !map.contains_key(key));
+        let full = self.capacity.is_some_and(|cap| map.len() >= cap && !map.contains_key(key));
         if full {
             return Err(WriteFailed);
         }
@@ -155,11 +147,7 @@ impl<S: Store> Store for Chain<S> {
     }
 
     fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
-        let mut keys: Vec<String> = self
-            .0
-            .iter()
-            .flat_map(|s| s.keys_with_prefix(prefix))
-            .collect();
+        let mut keys: Vec<String> = self.0.iter().flat_map(|s| s.keys_with_prefix(prefix)).collect();
         keys.sort_unstable();
         keys.dedup();
         keys
@@ -178,9 +166,7 @@ mod tests {
         chain.set("k", "v").unwrap();
         assert_eq!(chain.get("k").as_deref(), Some("v"));
         assert_eq!(memory.get("k").as_deref(), Some("v"));
-        assert!(Chain(vec![MemoryStore::with_capacity(0)])
-            .set("k", "v")
-            .is_err());
+        assert!(Chain(vec![MemoryStore::with_capacity(0)]).set("k", "v").is_err());
     }
 
     #[test]

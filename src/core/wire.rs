@@ -40,41 +40,23 @@ impl Tracking<'_> {
     /// visitor's session, offering the one we already have (or our own id on first use).
     pub fn initialize(&self, candidate: &str, nonce: u64) -> WireRequest {
         let mut q = Query::default();
-        q.push("session", candidate)
-            .push("_nocache", &nonce.to_string());
+        q.push("session", candidate).push("_nocache", &nonce.to_string());
         WireRequest {
             method: Method::Get,
-            url: format!(
-                "{}/1.0/event/initialize/{}?{}",
-                self.base,
-                self.partner_id,
-                q.as_str()
-            ),
+            url: format!("{}/1.0/event/initialize/{}?{}", self.base, self.partner_id, q.as_str()),
             body: None,
         }
     }
 
     /// The request that reports `event` for this visitor.
-    pub fn event(
-        &self,
-        event: &Event,
-        session: &RrSession,
-        visitor: &SessionExternalId,
-        nonce: u64,
-    ) -> WireRequest {
-        let mut path = format!(
-            "{}/1.0/event/{}/{}",
-            self.base,
-            event.name(),
-            self.partner_id
-        );
+    pub fn event(&self, event: &Event, session: &RrSession, visitor: &SessionExternalId, nonce: u64) -> WireRequest {
+        let mut path = format!("{}/1.0/event/{}/{}", self.base, event.name(), self.partner_id);
         if let Some(id) = event.path_id() {
             path.push('/');
             path.push_str(&id.to_string());
         }
         let mut q = Query::default();
-        q.push("session", session.as_str())
-            .push("sessionExternalId", visitor.as_str());
+        q.push("session", session.as_str()).push("sessionExternalId", visitor.as_str());
         let mut body = None;
         for (key, value) in event.params() {
             if key == PRODUCT_IDS {
@@ -85,11 +67,7 @@ impl Tracking<'_> {
         }
         q.push("_no_cache_", &nonce.to_string());
         WireRequest {
-            method: if body.is_some() {
-                Method::Post
-            } else {
-                Method::Get
-            },
+            method: if body.is_some() { Method::Post } else { Method::Get },
             url: format!("{path}?{}", q.as_str()),
             body,
         }
@@ -100,11 +78,7 @@ impl Tracking<'_> {
 pub fn parse_session(body: &str) -> Option<RrSession> {
     ["\"sessionId\"", "\"RrSessionId\""].iter().find_map(|key| {
         let after_key = &body[body.find(key)? + key.len()..];
-        let after_colon = after_key
-            .trim_start()
-            .strip_prefix(':')?
-            .trim_start()
-            .strip_prefix('"')?;
+        let after_colon = after_key.trim_start().strip_prefix(':')?.trim_start().strip_prefix('"')?;
         RrSession::parse(&after_colon[..after_colon.find('"')?])
     })
 }
@@ -114,10 +88,8 @@ mod tests {
     use super::*;
     use crate::core::ids::{Category, ItemId, Price, Quantity, ShortText};
 
-    const T: Tracking<'static> = Tracking {
-        base: "https://tracking.retailrocket.net",
-        partner_id: "608423a9b126ac6ab3f8f0a5",
-    };
+    const T: Tracking<'static> =
+        Tracking { base: "https://tracking.retailrocket.net", partner_id: "608423a9b126ac6ab3f8f0a5" };
 
     fn session() -> RrSession {
         RrSession::parse("5f1e0c").unwrap()
@@ -132,17 +104,16 @@ mod tests {
     #[test]
     fn initialize_offers_a_candidate() {
         let r = T.initialize("abc", 7);
-        assert_eq!(r.url, "https://tracking.retailrocket.net/1.0/event/initialize/608423a9b126ac6ab3f8f0a5?session=abc&_nocache=7");
+        assert_eq!(
+            r.url,
+            "https://tracking.retailrocket.net/1.0/event/initialize/608423a9b126ac6ab3f8f0a5?session=abc&_nocache=7"
+        );
         assert_eq!(r.method, Method::Get);
     }
 
     #[test]
     fn view_is_a_get_with_the_id_in_the_path() {
-        let e = Event::View {
-            item: id(101),
-            stock: Some(ShortText::parse("msk").unwrap()),
-            recom_item: Some(id(5)),
-        };
+        let e = Event::View { item: id(101), stock: Some(ShortText::parse("msk").unwrap()), recom_item: Some(id(5)) };
         let r = T.event(&e, &session(), &visitor(), 9);
         assert_eq!(
             r.url,
@@ -154,14 +125,12 @@ mod tests {
 
     #[test]
     fn group_view_posts_its_ids_as_json() {
-        let e = Event::GroupView {
-            items: vec![id(1), id(22)],
-            stock: None,
-            recom_item: None,
-        };
+        let e = Event::GroupView { items: vec![id(1), id(22)], stock: None, recom_item: None };
         let r = T.event(&e, &session(), &visitor(), 1);
         assert_eq!(r.method, Method::Post);
-        assert!(r.url.starts_with("https://tracking.retailrocket.net/1.0/event/groupView/608423a9b126ac6ab3f8f0a5?session="));
+        assert!(r
+            .url
+            .starts_with("https://tracking.retailrocket.net/1.0/event/groupView/608423a9b126ac6ab3f8f0a5?session="));
         assert!(!r.url.contains("productIds"));
         assert_eq!(r.body.as_deref(), Some("{\"productIds\":[1,22]}"));
     }
@@ -170,16 +139,8 @@ mod tests {
     fn category_paths_and_orders_use_query_parameters() {
         let e = Event::CategoryView(Category::Path("Women/Skirts & Co".into()));
         let r = T.event(&e, &session(), &visitor(), 1);
-        assert!(
-            r.url.contains("/categoryView/608423a9b126ac6ab3f8f0a5?"),
-            "{}",
-            r.url
-        );
-        assert!(
-            r.url.contains("categoryPath=Women%2FSkirts%20%26%20Co"),
-            "{}",
-            r.url
-        );
+        assert!(r.url.contains("/categoryView/608423a9b126ac6ab3f8f0a5?"), "{}", r.url);
+        assert!(r.url.contains("categoryPath=Women%2FSkirts%20%26%20Co"), "{}", r.url);
         let order = Event::OrderLine {
             transaction: ShortText::parse("T-1").unwrap(),
             item: id(9),
@@ -189,8 +150,7 @@ mod tests {
         };
         let r = T.event(&order, &session(), &visitor(), 1);
         assert!(
-            r.url.contains("/order/608423a9b126ac6ab3f8f0a5/9?")
-                && r.url.contains("&transaction=T-1&qnt=3&price=9.5&"),
+            r.url.contains("/order/608423a9b126ac6ab3f8f0a5/9?") && r.url.contains("&transaction=T-1&qnt=3&price=9.5&"),
             "{}",
             r.url
         );
@@ -198,14 +158,8 @@ mod tests {
 
     #[test]
     fn session_is_read_from_either_field() {
-        assert_eq!(
-            parse_session(r#"{"sessionId": "abc123"}"#),
-            RrSession::parse("abc123")
-        );
-        assert_eq!(
-            parse_session(r#"{"x":1,"RrSessionId":"Z9"}"#),
-            RrSession::parse("Z9")
-        );
+        assert_eq!(parse_session(r#"{"sessionId": "abc123"}"#), RrSession::parse("abc123"));
+        assert_eq!(parse_session(r#"{"x":1,"RrSessionId":"Z9"}"#), RrSession::parse("Z9"));
         assert_eq!(parse_session(r#"{"sessionId":"has space"}"#), None);
         assert_eq!(parse_session("garbage"), None);
     }

@@ -26,10 +26,8 @@ fn describe(value: &JsValue) -> String {
     if value.is_object() {
         return "an object".into();
     }
-    let text: String = JSON::stringify(value)
-        .ok()
-        .and_then(|s| s.as_string())
-        .unwrap_or_else(|| "a value of another type".into());
+    let text: String =
+        JSON::stringify(value).ok().and_then(|s| s.as_string()).unwrap_or_else(|| "a value of another type".into());
     if text.chars().count() > 60 {
         format!("{}…", text.chars().take(60).collect::<String>())
     } else {
@@ -52,12 +50,7 @@ fn absent(value: &JsValue) -> bool {
 
 impl Call {
     fn error(self, argument: impl Into<String>, problem: Invalid, value: &JsValue) -> InputError {
-        InputError {
-            method: self.0,
-            argument: argument.into(),
-            problem,
-            got: Some(describe(value)),
-        }
+        InputError { method: self.0, argument: argument.into(), problem, got: Some(describe(value)) }
     }
 
     /// A product id: a safe integer number or a string of digits.
@@ -72,23 +65,15 @@ impl Call {
 
     /// A non-empty array of at most 100 product ids.
     pub fn items(self, argument: &str, value: &JsValue) -> Result<Vec<ItemId>, InputError> {
-        let array = value
-            .dyn_ref::<Array>()
-            .filter(|a| (1..=100).contains(&a.length()));
+        let array = value.dyn_ref::<Array>().filter(|a| (1..=100).contains(&a.length()));
         let array = array.ok_or_else(|| self.error(argument, Invalid::IdList, value))?;
-        array
-            .iter()
-            .enumerate()
-            .map(|(i, v)| self.item(&format!("{argument}[{i}]"), &v))
-            .collect()
+        array.iter().enumerate().map(|(i, v)| self.item(&format!("{argument}[{i}]"), &v)).collect()
     }
 
     /// A category id or a full category path.
     pub fn category(self, argument: &str, value: &JsValue) -> Result<Category, InputError> {
         let parsed = match (value.as_f64(), value.as_string()) {
-            (Some(n), _) => ItemId::from_f64(n)
-                .map(Category::Id)
-                .map_err(|_| Invalid::Category),
+            (Some(n), _) => ItemId::from_f64(n).map(Category::Id).map_err(|_| Invalid::Category),
             (_, Some(s)) => Category::parse(&s),
             _ => Err(Invalid::Category),
         };
@@ -105,11 +90,7 @@ impl Call {
     }
 
     /// Optional short text (`undefined`/`null` are absent).
-    pub fn opt_text(
-        self,
-        argument: &str,
-        value: &JsValue,
-    ) -> Result<Option<ShortText>, InputError> {
+    pub fn opt_text(self, argument: &str, value: &JsValue) -> Result<Option<ShortText>, InputError> {
         if absent(value) {
             Ok(None)
         } else {
@@ -119,11 +100,7 @@ impl Call {
 
     /// The stock id from the options (an object with `stockId`, or the id itself, as `rrApi`
     /// allows), else the config's default.
-    pub fn stock(
-        self,
-        options: &JsValue,
-        default: Option<&ShortText>,
-    ) -> Result<Option<ShortText>, InputError> {
+    pub fn stock(self, options: &JsValue, default: Option<&ShortText>) -> Result<Option<ShortText>, InputError> {
         let (argument, value) = if options.is_string() {
             ("stockId", options.clone())
         } else {
@@ -132,24 +109,17 @@ impl Call {
         if !absent(options) && !options.is_object() && !options.is_string() {
             return Err(self.error("options", Invalid::Text, options));
         }
-        Ok(self
-            .opt_text(argument, &value)?
-            .or_else(|| default.cloned()))
+        Ok(self.opt_text(argument, &value)?.or_else(|| default.cloned()))
     }
 
     /// A unit price: a positive finite number or a decimal string.
     pub fn price(self, argument: &str, value: &JsValue) -> Result<Price, InputError> {
         let text = match (value.as_f64(), value.as_string()) {
-            (Some(n), _) if n.is_finite() => Number::from(n)
-                .to_string_with_radix(10)
-                .ok()
-                .and_then(|s| s.as_string()),
+            (Some(n), _) if n.is_finite() => Number::from(n).to_string_with_radix(10).ok().and_then(|s| s.as_string()),
             (_, Some(s)) => Some(s.trim().to_owned()),
             _ => None,
         };
-        text.ok_or(Invalid::Price)
-            .and_then(|t| Price::parse(&t))
-            .map_err(|p| self.error(argument, p, value))
+        text.ok_or(Invalid::Price).and_then(|t| Price::parse(&t)).map_err(|p| self.error(argument, p, value))
     }
 
     /// A quantity, 1 when absent.
@@ -157,11 +127,7 @@ impl Call {
         if absent(value) {
             return Quantity::from_f64(1.0).map_err(|p| self.error(argument, p, value));
         }
-        value
-            .as_f64()
-            .ok_or(Invalid::Quantity)
-            .and_then(Quantity::from_f64)
-            .map_err(|p| self.error(argument, p, value))
+        value.as_f64().ok_or(Invalid::Quantity).and_then(Quantity::from_f64).map_err(|p| self.error(argument, p, value))
     }
 
     /// An e-mail address.
@@ -175,9 +141,7 @@ impl Call {
 
     /// The lines of an order (`items` array of `{ id, qnt, price }`).
     pub fn order_items(self, value: &JsValue) -> Result<Vec<OrderItem>, InputError> {
-        let array = value
-            .dyn_ref::<Array>()
-            .filter(|a| (1..=100).contains(&a.length()));
+        let array = value.dyn_ref::<Array>().filter(|a| (1..=100).contains(&a.length()));
         let array = array.ok_or_else(|| InputError {
             got: Some(describe(value)),
             ..InputError::new(self.0, "order.items", Invalid::IdList)
@@ -191,10 +155,8 @@ impl Call {
                 }
                 Ok(OrderItem {
                     id: self.item(&format!("order.items[{i}].id"), &field(&line, "id"))?,
-                    quantity: self
-                        .quantity(&format!("order.items[{i}].qnt"), &field(&line, "qnt"))?,
-                    price: self
-                        .price(&format!("order.items[{i}].price"), &field(&line, "price"))?,
+                    quantity: self.quantity(&format!("order.items[{i}].qnt"), &field(&line, "qnt"))?,
+                    price: self.price(&format!("order.items[{i}].price"), &field(&line, "price"))?,
                 })
             })
             .collect()

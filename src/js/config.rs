@@ -38,19 +38,13 @@ pub fn read(config: &JsValue) -> Result<(Config, Option<Function>), ConfigError>
         let value = Reflect::get(object, &key).map_err(|_| ConfigError::NotAnObject)?;
         builder.set(&name, &raw(&value))?;
     }
-    let on_error = Reflect::get(object, &JsValue::from_str("onError"))
-        .ok()
-        .and_then(|f| f.dyn_into::<Function>().ok());
+    let on_error = Reflect::get(object, &JsValue::from_str("onError")).ok().and_then(|f| f.dyn_into::<Function>().ok());
     Ok((builder.build()?, on_error))
 }
 
 /// The `TypeError` thrown by `new Tracker(…)`, with a `code` property to branch on.
 pub fn to_js_error(error: &ConfigError) -> JsValue {
     let js = TypeError::new(&format!("retailrocket-tracker: {error}"));
-    let _ = Reflect::set(
-        &js,
-        &JsValue::from_str("code"),
-        &JsValue::from_str(error.code()),
-    );
+    let _ = Reflect::set(&js, &JsValue::from_str("code"), &JsValue::from_str(error.code()));
     js.into()
 }

@@ -3,6 +3,7 @@
 
 mod args;
 mod config;
+mod recommend;
 mod report;
 mod sender;
 mod tracker;

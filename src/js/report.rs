@@ -24,10 +24,7 @@ impl Reporter {
     pub fn report(&self, problem: &Problem) {
         let message = problem.to_string();
         if self.debug {
-            web_sys::console::warn_2(
-                &JsValue::from_str("[retailrocket-tracker]"),
-                &JsValue::from_str(&message),
-            );
+            web_sys::console::warn_2(&JsValue::from_str("[retailrocket-tracker]"), &JsValue::from_str(&message));
         }
         if let Some(callback) = &self.on_error {
             let error = Object::new();

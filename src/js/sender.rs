@@ -10,6 +10,7 @@ use js_sys::Function;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 
+use super::recommend::Recs;
 use super::report::Reporter;
 use crate::core::engine::{Engine, Job, Next};
 use crate::core::queue::PREFIX;
@@ -44,6 +45,8 @@ pub struct Shared {
     pub engine: RefCell<Engine>,
     /// Where problems go.
     pub reporter: Reporter,
+    /// Recommendation answers and requests under way.
+    pub recs: Recs,
     /// False where there is no page to send from (server-side rendering): calls are checked
     /// and queued in memory, nothing is sent.
     pub can_send: bool,
@@ -59,6 +62,7 @@ impl Shared {
         let shared = Rc::new(Shared {
             engine: RefCell::new(engine),
             reporter,
+            recs: Recs::default(),
             can_send,
             state: Cell::new(State::Idle),
             waiters: RefCell::default(),
@@ -90,10 +94,7 @@ impl Shared {
 
     /// Calls `resolve` once the queue is empty or the current attempt has failed.
     pub fn on_settled(self: &Rc<Self>, resolve: Function) {
-        if matches!(self.state.get(), State::Waiting | State::Standby)
-            || !self.can_send
-            || !online()
-        {
+        if matches!(self.state.get(), State::Waiting | State::Standby) || !self.can_send || !online() {
             let _ = resolve.call0(&JsValue::UNDEFINED);
             return;
         }
@@ -137,11 +138,8 @@ impl Shared {
         for job in jobs {
             let shared = self.clone();
             spawn_local(async move {
-                let options = Options {
-                    timeout_ms: REQUEST_TIMEOUT_MS,
-                    read_body: false,
-                    keepalive: true,
-                };
+                let options =
+                    Options { timeout_ms: REQUEST_TIMEOUT_MS, read_body: false, keepalive: true, bypass_cache: true };
                 let reply = transport::send(job.request(), options).await;
                 if let Ok(mut engine) = shared.engine.try_borrow_mut() {
                     engine.complete_handed_off(&job, &reply);
@@ -153,10 +151,7 @@ impl Shared {
     }
 
     fn pending(&self) -> usize {
-        self.engine
-            .try_borrow_mut()
-            .map(|mut e| e.pending())
-            .unwrap_or(0)
+        self.engine.try_borrow_mut().map(|mut e| e.pending()).unwrap_or(0)
     }
 }
 
@@ -184,9 +179,7 @@ fn listen(shared: &Rc<Shared>) {
             window_target,
             "storage",
             with(|s, event| {
-                let key = event
-                    .dyn_ref::<web_sys::StorageEvent>()
-                    .and_then(|e| e.key());
+                let key = event.dyn_ref::<web_sys::StorageEvent>().and_then(|e| e.key());
                 if key.is_none_or(|k| k.starts_with(PREFIX)) {
                     if let Ok(mut engine) = s.engine.try_borrow_mut() {
                         engine.queue_changed_elsewhere();
@@ -198,11 +191,7 @@ fn listen(shared: &Rc<Shared>) {
     ];
     if let Some(document) = window.document() {
         let on_visibility = with(|s, _| if hidden() { s.on_hidden() } else { s.wake() });
-        listeners.push(Listener::new(
-            document.as_ref(),
-            "visibilitychange",
-            on_visibility,
-        ));
+        listeners.push(Listener::new(document.as_ref(), "visibilitychange", on_visibility));
     }
     *shared.listeners.borrow_mut() = listeners.into_iter().flatten().collect();
 }
@@ -241,6 +230,7 @@ async fn run(shared: Rc<Shared>) {
             timeout_ms: REQUEST_TIMEOUT_MS,
             read_body: matches!(job, Job::Initialize(_)),
             keepalive: true,
+            bypass_cache: true,
         };
         let reply = transport::send(job.request(), options).await;
         let next = match shared.engine.try_borrow_mut() {

@@ -27,36 +27,67 @@ use crate::web::storage;
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Tracker {
-    shared: Rc<Shared>,
+    pub(super) shared: Rc<Shared>,
 }
 
 fn tab_id() -> String {
-    random_bytes()[..4]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    random_bytes()[..4].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Validates with `build`, queues what it returns, reports a refusal. Never panics: a
+/// re-entrant call (from inside `onError`) is refused rather than aliasing the engine.
+pub(super) fn track_with(
+    shared: &Rc<Shared>,
+    build: impl FnOnce(u64, &Engine) -> Result<Vec<Event>, InputError>,
+) -> bool {
+    let now = now_ms();
+    let accepted = match shared.engine.try_borrow_mut() {
+        Ok(mut engine) => match build(now, &engine) {
+            Ok(events) => engine.track(events, now),
+            Err(error) => {
+                engine.report(Problem::Input(error));
+                false
+            }
+        },
+        Err(_) => false,
+    };
+    shared.report_problems();
+    if accepted {
+        shared.wake();
+    }
+    accepted
+}
+
+/// `recomMouseDown` and `recomAddToCart`: a recommended product was clicked or put in the basket.
+pub(super) fn track_recommendation(
+    shared: &Rc<Shared>,
+    method: &'static str,
+    product_id: &JsValue,
+    options: &JsValue,
+) -> bool {
+    let call = Call(method);
+    track_with(shared, |now, engine| {
+        let item = call.item("productId", product_id)?;
+        call.options("options", options)?;
+        let method_name = match call.opt_text("options.methodName", &field(options, "methodName"))? {
+            Some(name) => Some(name),
+            None => call.opt_text("options.suggestMethod", &field(options, "suggestMethod"))?,
+        };
+        let suggester = call.opt_text("options.suggester", &field(options, "suggester"))?;
+        let suggester = suggester
+            .unwrap_or_else(|| ShortText::parse("widget").unwrap_or_else(|_| unreachable!("constant is valid")));
+        Ok(vec![if method == "recomMouseDown" {
+            engine.remember_recommendation_click(item, now);
+            Event::RecomMouseDown { item, method: method_name, suggester }
+        } else {
+            Event::RecomAddToCart { item, method: method_name, suggester }
+        }])
+    })
 }
 
 impl Tracker {
-    /// Validates with `build`, queues what it returns, reports a refusal. Never panics: a
-    /// re-entrant call (from inside `onError`) is refused rather than aliasing the engine.
     fn track(&self, build: impl FnOnce(u64, &Engine) -> Result<Vec<Event>, InputError>) -> bool {
-        let now = now_ms();
-        let accepted = match self.shared.engine.try_borrow_mut() {
-            Ok(mut engine) => match build(now, &engine) {
-                Ok(events) => engine.track(events, now),
-                Err(error) => {
-                    engine.report(Problem::Input(error));
-                    false
-                }
-            },
-            Err(_) => false,
-        };
-        self.shared.report_problems();
-        if accepted {
-            self.shared.wake();
-        }
-        accepted
+        track_with(&self.shared, build)
     }
 
     fn default_stock(engine: &Engine) -> Option<&ShortText> {
@@ -70,14 +101,9 @@ impl Tracker {
     /// a missing or malformed `partnerId`, a non-HTTPS URL, an unknown key, or anything that
     /// looks like a secret.
     #[wasm_bindgen(constructor)]
-    pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "TrackerConfig")] config: JsValue,
-    ) -> Result<Tracker, JsValue> {
+    pub fn new(#[wasm_bindgen(unchecked_param_type = "TrackerConfig")] config: JsValue) -> Result<Tracker, JsValue> {
         let (config, on_error) = config::read(&config).map_err(|e| config::to_js_error(&e))?;
-        let reporter = Reporter {
-            on_error,
-            debug: config.debug,
-        };
+        let reporter = Reporter { on_error, debug: config.debug };
         let stores = storage::open(config.storage);
         let can_send = web_sys::window().is_some();
         let engine = Engine::open(config, stores, &tab_id(), random_bytes);
@@ -91,21 +117,13 @@ impl Tracker {
     /// unchanged by login. Hand it to your server to use Retail Rocket's server-side APIs.
     #[wasm_bindgen(getter, js_name = sessionExternalId)]
     pub fn session_external_id(&self) -> String {
-        self.shared
-            .engine
-            .try_borrow()
-            .map(|e| e.visitor().as_str().to_owned())
-            .unwrap_or_default()
+        self.shared.engine.try_borrow().map(|e| e.visitor().as_str().to_owned()).unwrap_or_default()
     }
 
     /// How many events are not yet delivered (in every tab of this site).
     #[wasm_bindgen(getter)]
     pub fn pending(&self) -> u32 {
-        self.shared
-            .engine
-            .try_borrow_mut()
-            .map(|mut e| e.pending() as u32)
-            .unwrap_or(0)
+        self.shared.engine.try_borrow_mut().map(|mut e| e.pending() as u32).unwrap_or(0)
     }
 
     /// Resolves when every queued event is delivered, or as soon as an attempt fails (the
@@ -146,11 +164,8 @@ impl Tracker {
     /// A product page was seen. `options.stockId` (or a stock id string) is optional.
     pub fn view(
         &self,
-        #[wasm_bindgen(js_name = productId, unchecked_param_type = "ProductId")]
-        product_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "StockOptions | string")] options: Option<
-            JsValue,
-        >,
+        #[wasm_bindgen(js_name = productId, unchecked_param_type = "ProductId")] product_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "StockOptions | string")] options: Option<JsValue>,
     ) -> bool {
         let call = Call("view");
         let options = options.unwrap_or(JsValue::UNDEFINED);
@@ -158,11 +173,7 @@ impl Tracker {
             let item = call.item("productId", &product_id)?;
             let stock = call.stock(&options, Self::default_stock(engine))?;
             let recom_item = engine.recommendation_credit(&[item], now);
-            Ok(vec![Event::View {
-                item,
-                stock,
-                recom_item,
-            }])
+            Ok(vec![Event::View { item, stock, recom_item }])
         })
     }
 
@@ -170,11 +181,8 @@ impl Tracker {
     #[wasm_bindgen(js_name = groupView)]
     pub fn group_view(
         &self,
-        #[wasm_bindgen(js_name = productIds, unchecked_param_type = "ProductId[]")]
-        product_ids: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "StockOptions | string")] options: Option<
-            JsValue,
-        >,
+        #[wasm_bindgen(js_name = productIds, unchecked_param_type = "ProductId[]")] product_ids: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "StockOptions | string")] options: Option<JsValue>,
     ) -> bool {
         let call = Call("groupView");
         let options = options.unwrap_or(JsValue::UNDEFINED);
@@ -182,11 +190,7 @@ impl Tracker {
             let items = call.items("productIds", &product_ids)?;
             let stock = call.stock(&options, Self::default_stock(engine))?;
             let recom_item = engine.recommendation_credit(&items, now);
-            Ok(vec![Event::GroupView {
-                items,
-                stock,
-                recom_item,
-            }])
+            Ok(vec![Event::GroupView { items, stock, recom_item }])
         })
     }
 
@@ -194,11 +198,8 @@ impl Tracker {
     #[wasm_bindgen(js_name = addToBasket)]
     pub fn add_to_basket(
         &self,
-        #[wasm_bindgen(js_name = productId, unchecked_param_type = "ProductId")]
-        product_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "StockOptions | string")] options: Option<
-            JsValue,
-        >,
+        #[wasm_bindgen(js_name = productId, unchecked_param_type = "ProductId")] product_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "StockOptions | string")] options: Option<JsValue>,
     ) -> bool {
         let call = Call("addToBasket");
         let options = options.unwrap_or(JsValue::UNDEFINED);
@@ -213,15 +214,10 @@ impl Tracker {
     #[wasm_bindgen(js_name = removeFromBasket)]
     pub fn remove_from_basket(
         &self,
-        #[wasm_bindgen(js_name = productId, unchecked_param_type = "ProductId")]
-        product_id: JsValue,
+        #[wasm_bindgen(js_name = productId, unchecked_param_type = "ProductId")] product_id: JsValue,
     ) -> bool {
         let call = Call("removeFromBasket");
-        self.track(|_, _| {
-            Ok(vec![Event::RemoveFromBasket {
-                item: call.item("productId", &product_id)?,
-            }])
-        })
+        self.track(|_, _| Ok(vec![Event::RemoveFromBasket { item: call.item("productId", &product_id)? }]))
     }
 
     /// A category page was seen: a category id (YML feeds) or a full path such as
@@ -229,25 +225,16 @@ impl Tracker {
     #[wasm_bindgen(js_name = categoryView)]
     pub fn category_view(
         &self,
-        #[wasm_bindgen(js_name = categoryIdOrPath, unchecked_param_type = "ProductId")]
-        category: JsValue,
+        #[wasm_bindgen(js_name = categoryIdOrPath, unchecked_param_type = "ProductId")] category: JsValue,
     ) -> bool {
         let call = Call("categoryView");
-        self.track(|_, _| {
-            Ok(vec![Event::CategoryView(
-                call.category("categoryIdOrPath", &category)?,
-            )])
-        })
+        self.track(|_, _| Ok(vec![Event::CategoryView(call.category("categoryIdOrPath", &category)?)]))
     }
 
     /// A search was made (at most 50 characters).
     pub fn search(&self, #[wasm_bindgen(unchecked_param_type = "string")] phrase: JsValue) -> bool {
         let call = Call("search");
-        self.track(|_, _| {
-            Ok(vec![Event::Search {
-                phrase: call.text("phrase", &phrase)?,
-            }])
-        })
+        self.track(|_, _| Ok(vec![Event::Search { phrase: call.text("phrase", &phrase)? }]))
     }
 
     /// An order was placed: one event per distinct product, quantities summed.
@@ -290,64 +277,19 @@ impl Tracker {
     #[wasm_bindgen(js_name = recomMouseDown)]
     pub fn recom_mouse_down(
         &self,
-        #[wasm_bindgen(js_name = productId, unchecked_param_type = "ProductId")]
-        product_id: JsValue,
+        #[wasm_bindgen(js_name = productId, unchecked_param_type = "ProductId")] product_id: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "RecomOptions")] options: Option<JsValue>,
     ) -> bool {
-        self.recom(
-            "recomMouseDown",
-            product_id,
-            options.unwrap_or(JsValue::UNDEFINED),
-        )
+        track_recommendation(&self.shared, "recomMouseDown", &product_id, &options.unwrap_or(JsValue::UNDEFINED))
     }
 
     /// A recommended product was put in the basket from the recommendation block.
     #[wasm_bindgen(js_name = recomAddToCart)]
     pub fn recom_add_to_cart(
         &self,
-        #[wasm_bindgen(js_name = productId, unchecked_param_type = "ProductId")]
-        product_id: JsValue,
+        #[wasm_bindgen(js_name = productId, unchecked_param_type = "ProductId")] product_id: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "RecomOptions")] options: Option<JsValue>,
     ) -> bool {
-        self.recom(
-            "recomAddToCart",
-            product_id,
-            options.unwrap_or(JsValue::UNDEFINED),
-        )
-    }
-}
-
-impl Tracker {
-    fn recom(&self, method: &'static str, product_id: JsValue, options: JsValue) -> bool {
-        let call = Call(method);
-        self.track(|now, engine| {
-            let item = call.item("productId", &product_id)?;
-            call.options("options", &options)?;
-            let method_name =
-                match call.opt_text("options.methodName", &field(&options, "methodName"))? {
-                    Some(name) => Some(name),
-                    None => {
-                        call.opt_text("options.suggestMethod", &field(&options, "suggestMethod"))?
-                    }
-                };
-            let suggester = call.opt_text("options.suggester", &field(&options, "suggester"))?;
-            let suggester = suggester.unwrap_or_else(|| {
-                ShortText::parse("widget").unwrap_or_else(|_| unreachable!("constant is valid"))
-            });
-            Ok(vec![if method == "recomMouseDown" {
-                engine.remember_recommendation_click(item, now);
-                Event::RecomMouseDown {
-                    item,
-                    method: method_name,
-                    suggester,
-                }
-            } else {
-                Event::RecomAddToCart {
-                    item,
-                    method: method_name,
-                    suggester,
-                }
-            }])
-        })
+        track_recommendation(&self.shared, "recomAddToCart", &product_id, &options.unwrap_or(JsValue::UNDEFINED))
     }
 }

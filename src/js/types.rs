@@ -26,6 +26,8 @@ export interface TrackerConfig {
   maxQueue?: number;
   /** `false`: stay silent (nothing stored, nothing sent; calls wait in memory) until `optIn()`. Default `true`. */
   consent?: boolean;
+  /** Longest wait for `recommend()`/`items()` before the fallback answers, in ms. Default 500. */
+  timeoutMs?: number;
   /** Log refused calls and delivery problems to the console. */
   debug?: boolean;
   /** Receives every refused call and delivery problem. Never called for successes. */
@@ -40,7 +42,8 @@ export interface TrackerError {
     | "event_refused"
     | "delivery_failed"
     | "storage_corrupt"
-    | "storage_unavailable";
+    | "storage_unavailable"
+    | "recommendations_unavailable";
   /** A sentence saying what happened and what was expected. */
   message: string;
   /** For `invalid_argument`: the tracker method, e.g. `"view"`. */
@@ -74,6 +77,48 @@ export interface Order {
 /** Options of {@link Tracker.setEmail}. */
 export interface EmailOptions {
   isAgreedToReceiveMarketingMail?: boolean;
+}
+
+/** A recommendation algorithm of Retail Rocket's API 2.0. */
+export type Algorithm =
+  | "popular" | "latest" | "saleByPopular" | "saleByLatest"
+  | "alternative" | "related" | "accessories"
+  | "search" | "personal" | "visitorinterest";
+
+/** What an algorithm needs: categories for popular/latest/sale*, products for alternative/related/accessories, a phrase for search. */
+export interface RecommendParams {
+  /** Category ids from your feed; 0 means the whole shop. */
+  categoryIds?: ProductId[];
+  /** Full category paths, for Product API feeds. */
+  categoryPaths?: string[];
+  /** The products to find alternatives, related items or accessories for. */
+  itemIds?: ProductId[];
+  /** The search phrase (at most 50 characters). */
+  phrase?: string;
+  /** Only products in stock there (falls back to the config's `stockId`). */
+  stockId?: string;
+}
+
+/** A product as Retail Rocket describes it (its feed's fields, in camelCase). Any field may be missing except `itemId`. */
+export interface Item {
+  itemId: number;
+  name?: string;
+  price?: number;
+  oldPrice?: number;
+  pictureUrl?: string;
+  url?: string;
+  vendor?: string;
+  model?: string;
+  typePrefix?: string;
+  description?: string;
+  categoryIds?: number[];
+  categoryNames?: string[];
+  categoryPathsToRoot?: number[][];
+  params?: Record<string, string>;
+  groupId?: number;
+  stockId?: string | null;
+  isAvailable?: boolean;
+  [field: string]: unknown;
 }
 
 /** Which recommendation block an interaction came from. */

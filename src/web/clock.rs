@@ -24,9 +24,7 @@ pub fn jitter() -> f64 {
 pub fn random_bytes() -> [u8; 16] {
     let mut bytes = [0u8; 16];
     if getrandom::fill(&mut bytes).is_err() {
-        bytes
-            .iter_mut()
-            .for_each(|b| *b = (Math::random() * 256.0) as u8);
+        bytes.iter_mut().for_each(|b| *b = (Math::random() * 256.0) as u8);
     }
     bytes
 }

@@ -14,28 +14,16 @@ pub struct Listener {
 
 impl Listener {
     /// Listens for `kind` events on `target`.
-    pub fn new(
-        target: &EventTarget,
-        kind: &'static str,
-        handler: impl FnMut(Event) + 'static,
-    ) -> Option<Listener> {
+    pub fn new(target: &EventTarget, kind: &'static str, handler: impl FnMut(Event) + 'static) -> Option<Listener> {
         let callback = Closure::<dyn FnMut(Event)>::new(handler);
-        target
-            .add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref())
-            .ok()?;
-        Some(Listener {
-            target: target.clone(),
-            kind,
-            callback,
-        })
+        target.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref()).ok()?;
+        Some(Listener { target: target.clone(), kind, callback })
     }
 }
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        let _ = self
-            .target
-            .remove_event_listener_with_callback(self.kind, self.callback.as_ref().unchecked_ref());
+        let _ = self.target.remove_event_listener_with_callback(self.kind, self.callback.as_ref().unchecked_ref());
     }
 }
 

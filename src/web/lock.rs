@@ -23,10 +23,8 @@ pub enum Locked {
 }
 
 fn supported() -> bool {
-    let navigator = Reflect::get(&js_sys::global(), &JsValue::from_str("navigator"))
-        .unwrap_or(JsValue::UNDEFINED);
-    navigator.is_object()
-        && Reflect::get(&navigator, &JsValue::from_str("locks")).is_ok_and(|l| l.is_object())
+    let navigator = Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).unwrap_or(JsValue::UNDEFINED);
+    navigator.is_object() && Reflect::get(&navigator, &JsValue::from_str("locks")).is_ok_and(|l| l.is_object())
 }
 
 /// Runs `task` while holding the site-wide lock `name`, unless another tab holds it. Where the

@@ -41,10 +41,7 @@ impl Store for LocalStore {
 
     fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
         let len = self.0.length().unwrap_or(0);
-        (0..len)
-            .filter_map(|i| self.0.key(i).ok().flatten())
-            .filter(|k| k.starts_with(prefix))
-            .collect()
+        (0..len).filter_map(|i| self.0.key(i).ok().flatten()).filter(|k| k.starts_with(prefix)).collect()
     }
 }
 
@@ -72,11 +69,7 @@ impl CookieStore {
         let location = window.location();
         let secure = location.protocol().ok()? == "https:";
         let host = location.hostname().ok()?;
-        let mut store = CookieStore {
-            document,
-            domain: String::new(),
-            secure,
-        };
+        let mut store = CookieStore { document, domain: String::new(), secure };
         // Walk up from the shortest candidate ("example.com") until the browser accepts the
         // cookie: the first that sticks is the registrable domain, shared by every subdomain.
         let labels: Vec<&str> = host.split('.').collect();
@@ -113,10 +106,7 @@ impl CookieStore {
         let mut cookie = cookie_name(key);
         cookie.push('=');
         urlenc::encode_into(&mut cookie, value);
-        cookie.push_str(&format!(
-            "; path=/; max-age={max_age}; SameSite=Lax{}",
-            self.domain
-        ));
+        cookie.push_str(&format!("; path=/; max-age={max_age}; SameSite=Lax{}", self.domain));
         if self.secure {
             cookie.push_str("; Secure");
         }
@@ -127,10 +117,7 @@ impl CookieStore {
 impl Store for CookieStore {
     fn get(&self, key: &str) -> Option<String> {
         let name = cookie_name(key);
-        self.all()
-            .into_iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v)
+        self.all().into_iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
     fn set(&self, key: &str, value: &str) -> Result<(), WriteFailed> {
@@ -165,13 +152,6 @@ pub fn open(mode: StorageMode) -> Stores {
         StorageMode::Memory => (None, None),
     };
     let queue = local.clone().unwrap_or_else(|| memory.clone());
-    let chain: Vec<SharedStore> = [local, cookie]
-        .into_iter()
-        .flatten()
-        .chain([memory])
-        .collect();
-    Stores {
-        ids: Rc::new(Chain(chain)),
-        queue,
-    }
+    let chain: Vec<SharedStore> = [local, cookie].into_iter().flatten().chain([memory]).collect();
+    Stores { ids: Rc::new(Chain(chain)), queue }
 }

@@ -5,7 +5,7 @@
 use js_sys::{Date, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Request, RequestCredentials, RequestInit, RequestMode, Response};
+use web_sys::{AbortController, Request, RequestCache, RequestCredentials, RequestInit, RequestMode, Response};
 
 use crate::core::engine::Reply;
 use crate::core::retry::retry_after_seconds;
@@ -29,19 +29,21 @@ pub struct Options {
     pub read_body: bool,
     /// Let the request outlive the page (unload flush).
     pub keepalive: bool,
+    /// Never answer from, or store in, the browser's HTTP cache (events). Recommendations leave
+    /// it on: the browser honours their `Cache-Control` across page loads.
+    pub bypass_cache: bool,
 }
 
-fn build(
-    request: &WireRequest,
-    options: Options,
-    signal: &web_sys::AbortSignal,
-) -> Result<Request, JsValue> {
+fn build(request: &WireRequest, options: Options, signal: &web_sys::AbortSignal) -> Result<Request, JsValue> {
     let init = RequestInit::new();
     init.set_mode(RequestMode::Cors);
     // No cookies either way: the visitor is identified by the ids we send, not by cookies on
     // Retail Rocket's domain (which many browsers block anyway).
     init.set_credentials(RequestCredentials::Omit);
     init.set_signal(Some(signal));
+    if options.bypass_cache {
+        init.set_cache(RequestCache::NoStore);
+    }
     if options.keepalive {
         // Not in web-sys's RequestInit bindings; it is a plain field of the init dictionary.
         js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE)?;
@@ -82,15 +84,12 @@ pub async fn send(request: &WireRequest, options: Options) -> Reply {
     let abort = Closure::once_into_js(move || controller.abort());
     set_timeout_once(&abort, options.timeout_ms as f64);
     let reply = async {
-        let response: Response = JsFuture::from(global_fetch(&req))
-            .await
-            .ok()?
-            .dyn_into()
-            .ok()?;
+        let response: Response = JsFuture::from(global_fetch(&req)).await.ok()?.dyn_into().ok()?;
         let mut reply = Reply {
             status: response.status(),
-            body: String::new(),
             retry_after_ms: retry_after_ms(&response),
+            cache_control: response.headers().get("Cache-Control").ok().flatten(),
+            body: String::new(),
         };
         if options.read_body {
             let text = JsFuture::from(response.text().ok()?).await.ok()?;

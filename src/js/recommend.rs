@@ -1,0 +1,290 @@
+//! `recommend()` and `items()`: product recommendations and details, answered within
+//! `timeoutMs` (500 ms by default, as Retail Rocket asks) or from the fallback: the last good
+//! answer to the same request, else an empty list. They never reject. `trackBlock()` credits
+//! clicks in a recommendation block.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+
+use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+use super::args::{field, Call};
+use super::sender::Shared;
+use super::tracker::{track_recommendation, Tracker};
+use crate::core::error::InputError;
+use crate::core::ids::{Invalid, ItemId, MAX_ID};
+use crate::core::problem::Problem;
+use crate::core::recs::{self, AnswerCache, Api, Needs, Recommendation};
+use crate::core::wire::{Method, WireRequest};
+use crate::web::clock::now_ms;
+use crate::web::lifecycle::Listener;
+use crate::web::transport::{self, Options};
+
+/// Answers kept per URL, and requests under way (identical concurrent calls share one).
+#[derive(Debug, Default)]
+pub struct Recs {
+    cache: RefCell<AnswerCache<Array>>,
+    in_flight: RefCell<HashMap<String, Promise>>,
+}
+
+/// A fresh copy, so a page changing the array it got cannot change what others get.
+fn copy(items: &JsValue) -> JsValue {
+    items.dyn_ref::<Array>().map(|a| a.slice(0, a.length()).into()).unwrap_or_else(|| Array::new().into())
+}
+
+/// The items of a response body, with camelCase field names. `None` if the body is not a JSON
+/// array; entries without a valid `ItemId` are skipped.
+fn parse_items(body: &str) -> Option<Array> {
+    let parsed = JSON::parse(body).ok()?;
+    let items = parsed.dyn_ref::<Array>()?;
+    let out = Array::new();
+    for item in items.iter() {
+        let Some(object) = item.dyn_ref::<Object>() else { continue };
+        let id = Reflect::get(object, &JsValue::from_str("ItemId")).ok().and_then(|v| v.as_f64());
+        if !id.is_some_and(|id| id >= 1.0 && id <= MAX_ID as f64 && id.fract() == 0.0) {
+            continue;
+        }
+        let mapped = Object::new();
+        for entry in Object::entries(object).iter() {
+            let pair: Array = entry.unchecked_into();
+            if let Some(name) = pair.get(0).as_string() {
+                let _ = Reflect::set(&mapped, &JsValue::from_str(&recs::camel_case(&name)), &pair.get(1));
+            }
+        }
+        out.push(&mapped);
+    }
+    Some(out)
+}
+
+fn resolved_empty() -> Promise {
+    Promise::resolve(&JsValue::from(Array::new()))
+}
+
+/// Serves `url`: fresh cache, else the fallback during a 429 pause, else one shared request.
+fn answer(shared: &Rc<Shared>, url: String) -> Promise {
+    let now = now_ms();
+    {
+        let cache = shared.recs.cache.borrow();
+        if let Some(items) = cache.fresh(&url, now) {
+            return Promise::resolve(&copy(items.as_ref()));
+        }
+        if cache.blocked(now) {
+            let fallback =
+                cache.fallback(&url).map(|items| copy(items.as_ref())).unwrap_or_else(|| Array::new().into());
+            return Promise::resolve(&fallback);
+        }
+    }
+    let existing = shared.recs.in_flight.borrow().get(&url).cloned();
+    let request = existing.unwrap_or_else(|| {
+        let promise = future_to_promise(fetch(Rc::downgrade(shared), url.clone()));
+        shared.recs.in_flight.borrow_mut().insert(url, promise.clone());
+        promise
+    });
+    future_to_promise(async move { Ok(copy(&JsFuture::from(request).await.unwrap_or(JsValue::UNDEFINED))) })
+}
+
+async fn fetch(shared: Weak<Shared>, url: String) -> Result<JsValue, JsValue> {
+    let Some(timeout_ms) = shared.upgrade().map(|s| s.engine.borrow().config().timeout_ms) else {
+        return Ok(Array::new().into());
+    };
+    let request = WireRequest { method: Method::Get, url: url.clone(), body: None };
+    let reply =
+        transport::send(&request, Options { timeout_ms, read_body: true, keepalive: false, bypass_cache: false }).await;
+    let Some(shared) = shared.upgrade() else { return Ok(Array::new().into()) };
+    shared.recs.in_flight.borrow_mut().remove(&url);
+    let now = now_ms();
+    let good = (200..300).contains(&reply.status).then(|| parse_items(&reply.body)).flatten();
+    let reason = match good {
+        Some(items) => {
+            let reuse = recs::reuse(reply.cache_control.as_deref());
+            shared.recs.cache.borrow_mut().put(&url, items.clone(), reuse, now);
+            return Ok(items.into());
+        }
+        None if reply.status == 0 => format!("no answer within {timeout_ms} ms"),
+        None if reply.status == 429 => {
+            shared.recs.cache.borrow_mut().too_many_requests(reply.retry_after_ms, now);
+            "HTTP 429: paused as the server asked".to_owned()
+        }
+        None if (200..300).contains(&reply.status) => "the answer was not a list of products".to_owned(),
+        None => format!("HTTP {}", reply.status),
+    };
+    let fallback = shared.recs.cache.borrow().fallback(&url).cloned();
+    shared.reporter.report(&Problem::RecommendationsUnavailable { reason, fallback: fallback.is_some() });
+    Ok(fallback.map(JsValue::from).unwrap_or_else(|| Array::new().into()))
+}
+
+fn report(shared: &Shared, error: InputError) -> Promise {
+    shared.reporter.report(&Problem::Input(error));
+    resolved_empty()
+}
+
+/// `params.categoryIds` / `params.categoryPaths` for category algorithms.
+fn categories(call: Call, params: &JsValue) -> Result<(Vec<u64>, Vec<String>), InputError> {
+    let list = |key: &str| -> Result<Vec<JsValue>, InputError> {
+        let value = field(params, key);
+        if value.is_undefined() || value.is_null() {
+            return Ok(Vec::new());
+        }
+        match value.dyn_ref::<Array>().filter(|a| a.length() <= 100) {
+            Some(array) => Ok(array.to_vec()),
+            None => Err(InputError::new(call.0, format!("params.{key}"), Invalid::IdList)),
+        }
+    };
+    let ids = list("categoryIds")?
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let n = v.as_f64().or_else(|| v.as_string().and_then(|s| s.trim().parse().ok()));
+            n.ok_or(Invalid::Category)
+                .and_then(recs::category_id)
+                .map_err(|p| InputError::new(call.0, format!("params.categoryIds[{i}]"), p))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let paths = list("categoryPaths")?
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.as_string()
+                .ok_or(Invalid::Category)
+                .and_then(|s| recs::category_path(&s))
+                .map_err(|p| InputError::new(call.0, format!("params.categoryPaths[{i}]"), p))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if ids.is_empty() && paths.is_empty() {
+        return Err(InputError::new(call.0, "params.categoryIds", Invalid::IdList));
+    }
+    Ok((ids, paths))
+}
+
+fn recommendation(call: Call, algorithm: &JsValue, params: &JsValue) -> Result<Recommendation, InputError> {
+    let name = algorithm.as_string().unwrap_or_default();
+    let needs = recs::algorithm(&name).ok_or_else(|| InputError {
+        got: algorithm.as_string().map(|s| format!("\"{s}\"")),
+        ..InputError::new(call.0, "algorithm", Invalid::Algorithm)
+    })?;
+    call.options("params", params)?;
+    Ok(match needs {
+        Needs::Categories(algorithm) => {
+            let (ids, paths) = categories(call, params)?;
+            Recommendation::Category { algorithm, ids, paths }
+        }
+        Needs::Products(algorithm) => {
+            Recommendation::Products { algorithm, items: call.items("params.itemIds", &field(params, "itemIds"))? }
+        }
+        Needs::Phrase => Recommendation::Search { phrase: call.text("params.phrase", &field(params, "phrase"))? },
+        Needs::Visitor(algorithm) => Recommendation::Visitor { algorithm },
+    })
+}
+
+#[wasm_bindgen]
+impl Tracker {
+    /// Recommended products, resolved within `timeoutMs`. Never rejects: on a timeout, a
+    /// network error, an error status or a malformed answer it resolves with the last good
+    /// answer to the same request, or `[]`, and tells `onError`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Item[]>")]
+    pub fn recommend(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Algorithm")] algorithm: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RecommendParams")] params: Option<JsValue>,
+    ) -> Promise {
+        let call = Call("recommend");
+        let params = params.unwrap_or(JsValue::UNDEFINED);
+        let url = {
+            let Ok(engine) = self.shared.engine.try_borrow() else { return resolved_empty() };
+            let built = recommendation(call, &algorithm, &params).and_then(|rec| {
+                let stock = call.stock(&params, engine.config().stock_id.as_ref())?;
+                let api = Api { base: &engine.config().api_url, partner_id: &engine.config().partner_id };
+                Ok(api.recommendation(&rec, stock.as_ref(), engine.session_or_candidate()))
+            });
+            match built {
+                Ok(url) => url,
+                Err(error) => {
+                    drop(engine);
+                    return report(&self.shared, error);
+                }
+            }
+        };
+        answer(&self.shared, url)
+    }
+
+    /// Details of products by id (name, price, picture…), with the same timeout and fallback
+    /// rules as `recommend`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Item[]>")]
+    pub fn items(
+        &self,
+        #[wasm_bindgen(js_name = productIds, unchecked_param_type = "ProductId[]")] product_ids: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "StockOptions | string")] options: Option<JsValue>,
+    ) -> Promise {
+        let call = Call("items");
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        let url = {
+            let Ok(engine) = self.shared.engine.try_borrow() else { return resolved_empty() };
+            let built: Result<String, InputError> = (|| {
+                let items: Vec<ItemId> = call.items("productIds", &product_ids)?;
+                let stock = call.stock(&options, engine.config().stock_id.as_ref())?;
+                let api = Api { base: &engine.config().api_url, partner_id: &engine.config().partner_id };
+                Ok(api.items(&items, stock.as_ref()))
+            })();
+            match built {
+                Ok(url) => url,
+                Err(error) => {
+                    drop(engine);
+                    return report(&self.shared, error);
+                }
+            }
+        };
+        answer(&self.shared, url)
+    }
+
+    /// Credits clicks inside a recommendation block to `methodName` (the algorithm): a click
+    /// inside an element with `data-rr-item-id="<productId>"` sends `recomMouseDown`, or
+    /// `recomAddToCart` when it lands inside an element with `data-rr-action="add-to-cart"`.
+    /// Returns a function that stops listening.
+    #[wasm_bindgen(js_name = trackBlock, unchecked_return_type = "() => void")]
+    pub fn track_block(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Element")] block: JsValue,
+        #[wasm_bindgen(js_name = methodName, unchecked_param_type = "string")] method_name: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "{ suggester?: string }")] options: Option<JsValue>,
+    ) -> Function {
+        let call = Call("trackBlock");
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        let checked = call.text("methodName", &method_name).and_then(|_| {
+            block
+                .dyn_ref::<web_sys::Element>()
+                .cloned()
+                .ok_or_else(|| InputError::new(call.0, "block", Invalid::Element))
+        });
+        let element = match checked {
+            Ok(element) => element,
+            Err(error) => {
+                self.shared.reporter.report(&Problem::Input(error));
+                return Function::new_no_args("");
+            }
+        };
+        let recom_options = Object::new();
+        let _ = Reflect::set(&recom_options, &JsValue::from_str("methodName"), &method_name);
+        let _ = Reflect::set(&recom_options, &JsValue::from_str("suggester"), &field(&options, "suggester"));
+        let weak = Rc::downgrade(&self.shared);
+        let on_click = move |event: web_sys::Event| {
+            let Some(shared) = weak.upgrade() else { return };
+            let Some(target) = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
+            let Some(item) = target.closest("[data-rr-item-id]").ok().flatten() else { return };
+            let id = JsValue::from_str(&item.get_attribute("data-rr-item-id").unwrap_or_default());
+            let add = target
+                .closest("[data-rr-action=\"add-to-cart\"]")
+                .ok()
+                .flatten()
+                .is_some_and(|a| item.contains(Some(&a)));
+            let method = if add { "recomAddToCart" } else { "recomMouseDown" };
+            track_recommendation(&shared, method, &id, &recom_options);
+        };
+        match Listener::new(element.as_ref(), "click", on_click) {
+            Some(listener) => Closure::once_into_js(move || drop(listener)).unchecked_into(),
+            None => Function::new_no_args(""),
+        }
+    }
+}
