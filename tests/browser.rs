@@ -66,10 +66,7 @@ fn the_id_is_kept_in_local_storage_and_reused() {
     let first = Tracker::new(config(&[])).unwrap().session_external_id();
     assert!(is_generated_id(&first));
     assert_eq!(stored("rrt:sxid").as_deref(), Some(first.as_str()));
-    assert_eq!(
-        Tracker::new(config(&[])).unwrap().session_external_id(),
-        first
-    );
+    assert_eq!(Tracker::new(config(&[])).unwrap().session_external_id(), first);
 }
 
 #[wasm_bindgen_test]
@@ -80,11 +77,7 @@ fn when_local_storage_throws_a_cookie_keeps_the_id() {
     let again = Tracker::new(config(&[])).unwrap();
     restore_local_storage();
     let id = first.session_external_id();
-    assert!(
-        cookies().contains(&format!("rrt_sxid={id}")),
-        "cookie: {}",
-        cookies()
-    );
+    assert!(cookies().contains(&format!("rrt_sxid={id}")), "cookie: {}", cookies());
     assert_eq!(again.session_external_id(), id);
     assert!(first.view(101.into(), None), "tracking still works");
 }
@@ -112,11 +105,7 @@ fn with_every_storage_off_the_tracker_works_from_memory() {
     restore_cookies();
     restore_local_storage();
     assert!(is_generated_id(&a.session_external_id()));
-    assert_ne!(
-        a.session_external_id(),
-        b.session_external_id(),
-        "nothing could persist"
-    );
+    assert_ne!(a.session_external_id(), b.session_external_id(), "nothing could persist");
     assert_eq!(stored("rrt:sxid"), None);
 }
 
@@ -132,11 +121,7 @@ fn a_full_local_storage_keeps_events_in_memory_without_throwing() {
     assert_eq!(t.pending(), 2);
     let codes: Vec<String> = errors.iter().map(|e| common::get_str(&e, "code")).collect();
     assert_eq!(codes, ["storage_unavailable"], "reported once");
-    assert_eq!(
-        stored("rrt:sxid").as_deref(),
-        Some(id.as_str()),
-        "the stored id survived"
-    );
+    assert_eq!(stored("rrt:sxid").as_deref(), Some(id.as_str()), "the stored id survived");
     clearAll();
 }
 

@@ -14,41 +14,23 @@ fn without_a_page_the_id_lives_in_memory() {
     let a = Tracker::new(config(&[])).unwrap();
     let b = Tracker::new(config(&[])).unwrap();
     assert!(is_generated_id(&a.session_external_id()));
-    assert_ne!(
-        a.session_external_id(),
-        b.session_external_id(),
-        "nothing persists without storage"
-    );
+    assert_ne!(a.session_external_id(), b.session_external_id(), "nothing persists without storage");
 }
 
 #[wasm_bindgen_test]
 fn a_handed_in_id_is_used_with_its_hyphens_removed() {
-    let t = Tracker::new(config(&[(
-        "sessionExternalId",
-        "3beb9714-82e9-4c08-938d-1391f5d86f2b".into(),
-    )]))
-    .unwrap();
+    let t = Tracker::new(config(&[("sessionExternalId", "3beb9714-82e9-4c08-938d-1391f5d86f2b".into())])).unwrap();
     assert_eq!(t.session_external_id(), "3beb971482e94c08938d1391f5d86f2b");
 }
 
 #[wasm_bindgen_test]
 fn secrets_in_the_config_are_refused_with_a_clear_error() {
-    for key in [
-        "apiKey",
-        "apikey",
-        "X-API-KEY",
-        "authorization",
-        "token",
-        "secret",
-    ] {
+    for key in ["apiKey", "apikey", "X-API-KEY", "authorization", "token", "secret"] {
         let error = Tracker::new(config(&[(key, "s3cr3t".into())])).unwrap_err();
         assert!(error.is_instance_of::<js_sys::TypeError>());
         assert_eq!(get_str(&error, "code"), "config_secret");
         let message = get_str(&error, "message");
-        assert!(
-            message.contains(key) && message.contains("server"),
-            "{message}"
-        );
+        assert!(message.contains(key) && message.contains("server"), "{message}");
     }
 }
 
@@ -56,21 +38,9 @@ fn secrets_in_the_config_are_refused_with_a_clear_error() {
 fn bad_configs_throw_type_errors_naming_the_key() {
     let cases: [(&str, JsValue, &str); 4] = [
         ("partnerId", "not-a-partner".into(), "config_invalid"),
-        (
-            "trackingUrl",
-            "http://tracking.example.com".into(),
-            "config_invalid",
-        ),
-        (
-            "sessionExternalId",
-            "shopper@example.com".into(),
-            "config_invalid",
-        ),
-        (
-            "trackingURL",
-            "https://x.example".into(),
-            "config_unknown_key",
-        ),
+        ("trackingUrl", "http://tracking.example.com".into(), "config_invalid"),
+        ("sessionExternalId", "shopper@example.com".into(), "config_invalid"),
+        ("trackingURL", "https://x.example".into(), "config_unknown_key"),
     ];
     for (key, value, code) in cases {
         let error = Tracker::new(config(&[(key, value)])).unwrap_err();
@@ -78,10 +48,7 @@ fn bad_configs_throw_type_errors_naming_the_key() {
         assert!(get_str(&error, "message").contains(key));
     }
     assert_eq!(
-        get_str(
-            &Tracker::new(JsValue::from_str("608423a9b126ac6ab3f8f0a5")).unwrap_err(),
-            "code"
-        ),
+        get_str(&Tracker::new(JsValue::from_str("608423a9b126ac6ab3f8f0a5")).unwrap_err(), "code"),
         "config_not_object"
     );
 }
@@ -91,10 +58,7 @@ fn tracking_calls_return_true_or_false_and_never_throw() {
     let (on_error, errors) = error_sink();
     let t = Tracker::new(config(&[("onError", on_error)])).unwrap();
     assert!(t.view(101.into(), None));
-    assert!(t.view(
-        "102".into(),
-        Some(js_sys::JSON::parse(r#"{"stockId":"msk"}"#).unwrap())
-    ));
+    assert!(t.view("102".into(), Some(js_sys::JSON::parse(r#"{"stockId":"msk"}"#).unwrap())));
     assert!(!t.view("abc".into(), None));
     assert!(!t.view(1.5.into(), None));
     assert!(!t.search(JsValue::UNDEFINED));
@@ -104,11 +68,7 @@ fn tracking_calls_return_true_or_false_and_never_throw() {
     assert_eq!(get_str(&first, "method"), "view");
     assert_eq!(get_str(&first, "argument"), "productId");
     assert!(get_str(&first, "message").contains("got \"abc\""));
-    assert_eq!(
-        t.pending(),
-        2,
-        "accepted events wait in the queue; nothing is sent from a server"
-    );
+    assert_eq!(t.pending(), 2, "accepted events wait in the queue; nothing is sent from a server");
 }
 
 #[wasm_bindgen_test]

@@ -20,24 +20,17 @@ pub fn config(pairs: &[(&str, JsValue)]) -> JsValue {
 /// An `onError` that collects the errors it receives into a JS array, and that array.
 pub fn error_sink() -> (JsValue, js_sys::Array) {
     let errors = js_sys::Array::new();
-    let push = Function::new_with_args("errors", "return (e) => errors.push(e)")
-        .call1(&JsValue::NULL, &errors)
-        .unwrap();
+    let push =
+        Function::new_with_args("errors", "return (e) => errors.push(e)").call1(&JsValue::NULL, &errors).unwrap();
     (push, errors)
 }
 
 /// `object[key]` as a string.
 pub fn get_str(object: &JsValue, key: &str) -> String {
-    Reflect::get(object, &JsValue::from_str(key))
-        .unwrap()
-        .as_string()
-        .unwrap_or_default()
+    Reflect::get(object, &JsValue::from_str(key)).unwrap().as_string().unwrap_or_default()
 }
 
 /// True for 32 lowercase hex characters.
 pub fn is_generated_id(id: &str) -> bool {
-    id.len() == 32
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
