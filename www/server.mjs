@@ -7,6 +7,7 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { relayHandler } from "./relay.mjs";
 
 export const PARTNER_ID = "608423a9b126ac6ab3f8f0a5";
 export const DEFAULT_MOCK_URL = "http://127.0.0.1:8787";
@@ -91,13 +92,19 @@ export async function startDemoServer({
   root = REPO_ROOT,
   mockUrl = process.env.RR_MOCK_URL ?? DEFAULT_MOCK_URL,
   partnerId = PARTNER_ID,
+  apiKey = process.env.RR_API_KEY,
+  relayUpstream,
 } = {}) {
-  const config = { mockUrl: String(mockUrl).replace(/\/+$/, ""), partnerId };
+  const config = { mockUrl: String(mockUrl).replace(/\/+$/, ""), partnerId, relayUrl: "/rr" };
+  // The first-party relay: Retail Rocket's server API, reached with a key only this server knows.
+  // In the demo, "Retail Rocket" is the mock, whose server API sits under /apptracking/.
+  const relay = relayHandler({ partnerId, upstream: relayUpstream ?? `${config.mockUrl}/apptracking/1.0/visitorEvents`, apiKey });
 
   // First match wins. `prefix` routes get the remainder of the path; add new endpoints (e.g. a
   // first-party relay under "/rr/") above the catch-all "/" entry.
   const routes = [
     { methods: ["GET", "HEAD"], path: "/demo-config.json", handle: (req, res) => sendJson(res, 200, config) },
+    { methods: ["POST"], prefix: "/rr/", handle: relay },
     { methods: ["GET", "HEAD"], prefix: "/pkg/", handle: serveDir(path.join(root, "pkg")) },
     { methods: ["GET", "HEAD"], prefix: "/", handle: serveDir(path.join(root, "www")) },
   ];

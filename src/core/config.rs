@@ -70,6 +70,9 @@ pub struct Config {
     pub consent: bool,
     /// Longest wait for a recommendation or items answer.
     pub timeout_ms: u32,
+    /// The store's own relay for events (`https://…`, loopback, or a same-origin path like
+    /// `/rr`); events then go there, shaped for Retail Rocket's server API, instead of directly.
+    pub relay_url: Option<String>,
 }
 
 /// Is this config key a credential in disguise? Compares case-insensitively, ignoring `-` and
@@ -110,6 +113,11 @@ fn is_allowed_base_url(url: &str) -> bool {
     !host.is_empty() && !rest.contains(['?', '#', ' ', '@'])
 }
 
+/// True for a path on the page's own site: `/rr`, not `//elsewhere` or anything with a query.
+pub fn is_same_origin_path(path: &str) -> bool {
+    path.starts_with('/') && !path.starts_with("//") && !path.contains(['?', '#', ' ', '\\', ':'])
+}
+
 /// Collects config keys one by one, then checks the whole.
 #[derive(Debug, Default)]
 pub struct ConfigBuilder {
@@ -123,6 +131,7 @@ pub struct ConfigBuilder {
     debug: bool,
     consent: Option<bool>,
     timeout_ms: Option<u32>,
+    relay_url: Option<String>,
 }
 
 fn text<'a>(key: &'static str, value: &'a RawValue, expected: &'static str) -> Result<Option<&'a str>, ConfigError> {
@@ -203,6 +212,18 @@ impl ConfigBuilder {
                     _ => return Err(ConfigError::Invalid { key: "debug", expected: "true or false" }),
                 };
             }
+            "relayUrl" => {
+                const EXPECTED: &str =
+                    "a path on this site like \"/rr\", or an https:// URL (http:// only for localhost/127.0.0.1)";
+                self.relay_url = match text("relayUrl", value, EXPECTED)? {
+                    None => None,
+                    Some(path) if is_same_origin_path(path.trim()) => {
+                        Some(path.trim().trim_end_matches('/').to_owned())
+                    }
+                    Some(_) => base_url("relayUrl", value)
+                        .map_err(|_| ConfigError::Invalid { key: "relayUrl", expected: EXPECTED })?,
+                };
+            }
             "timeoutMs" => {
                 const EXPECTED: &str = "a whole number of milliseconds from 50 to 60000";
                 self.timeout_ms = match value {
@@ -241,6 +262,7 @@ impl ConfigBuilder {
             debug: self.debug,
             consent: self.consent.unwrap_or(true),
             timeout_ms: self.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
+            relay_url: self.relay_url,
         })
     }
 }
@@ -321,6 +343,17 @@ mod tests {
         for bad in ["http://shop.example", "ftp://x", "https://", "https://x/?a=1", "//x", "http://127.0.0.1.evil.com"]
         {
             assert!(ok(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn relays_are_same_origin_paths_or_https() {
+        let relay = |u: &str| build(&[("partnerId", text(PID)), ("relayUrl", text(u))]).map(|c| c.relay_url);
+        assert_eq!(relay("/rr/"), Ok(Some("/rr".into())));
+        assert_eq!(relay("https://shop.example/rr"), Ok(Some("https://shop.example/rr".into())));
+        assert_eq!(relay("http://127.0.0.1:8080/rr"), Ok(Some("http://127.0.0.1:8080/rr".into())));
+        for bad in ["//evil.example/rr", "rr", "http://shop.example/rr", "/rr?x=1", "javascript:alert(1)"] {
+            assert!(matches!(relay(bad), Err(ConfigError::Invalid { key: "relayUrl", .. })), "{bad}");
         }
     }
 

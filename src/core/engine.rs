@@ -7,6 +7,7 @@
 //! ```
 
 use super::attribution;
+use super::config::is_same_origin_path;
 use super::config::Config;
 use super::event::Event;
 use super::identity;
@@ -14,6 +15,7 @@ use super::ids::{ItemId, RrSession, SessionExternalId};
 use super::problem::Problem;
 use super::queue::{Entry, Queue};
 use super::record::Record;
+use super::relay;
 use super::retry::{verdict, Backoff, Verdict};
 use super::store::{SharedStore, Stores};
 use super::wire::{parse_session, Method, Tracking, WireRequest};
@@ -24,22 +26,38 @@ pub const OPT_OUT_KEY: &str = "rrt:optout";
 /// Most events handed to the browser at once when the page is hidden.
 pub const HAND_OFF_LIMIT: usize = 50;
 
+/// Most events in one relay batch.
+pub const RELAY_BATCH: usize = 50;
+
 /// A request the engine wants sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Job {
     /// Ask Retail Rocket for the visitor's session; every event waits for it.
     Initialize(WireRequest),
-    /// Deliver one queued event.
+    /// Deliver queued events: one in the direct protocol, a batch through a relay.
     Deliver {
-        /// The event's queue key.
-        key: String,
-        /// Its stored line, to put back if a handed-off send fails.
-        line: String,
-        /// The event's wire name, for reports.
-        event: &'static str,
+        /// The events the request carries.
+        events: Vec<Sending>,
         /// What to send.
         request: WireRequest,
     },
+}
+
+/// A queued event whose request is under way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sending {
+    /// The event's queue key.
+    pub key: String,
+    /// Its stored line, to put back if a handed-off send fails.
+    pub line: String,
+    /// The event's wire name, for reports.
+    pub event: &'static str,
+}
+
+impl Sending {
+    fn of(entry: &Entry) -> Sending {
+        Sending { key: entry.key.clone(), line: entry.line.clone(), event: entry.record.event.name() }
+    }
 }
 
 impl Job {
@@ -97,8 +115,8 @@ pub struct Engine {
     consent: Consent,
     visitor: SessionExternalId,
     session: Option<RrSession>,
-    /// The key of the event whose request is under way, if any.
-    in_flight: Option<String>,
+    /// The keys of the events whose request is under way.
+    in_flight: Vec<String>,
     backoff: Backoff,
     problems: Vec<Problem>,
     storage_warned: bool,
@@ -140,7 +158,7 @@ impl Engine {
             consent,
             visitor,
             session,
-            in_flight: None,
+            in_flight: Vec::new(),
             backoff: Backoff::default(),
             problems: Vec::new(),
             storage_warned: false,
@@ -186,7 +204,15 @@ impl Engine {
             return false;
         }
         let mut dropped = 0;
+        let mut accepted = false;
         for event in events {
+            if self.config.relay_url.is_some() {
+                if let Some(reason) = relay::unsupported(&event) {
+                    self.problems.push(Problem::NotRelayed { reason });
+                    continue;
+                }
+            }
+            accepted = true;
             let pushed = self.queue.push(&Record { event, at_ms: now_ms });
             dropped += pushed.dropped;
             if !pushed.durable && self.consent == Consent::Granted && !self.storage_warned {
@@ -197,7 +223,7 @@ impl Engine {
         if dropped > 0 {
             self.problems.push(Problem::QueueFull { dropped, max: self.config.max_queue });
         }
-        true
+        accepted
     }
 
     /// The visitor agreed: identity and waiting events move to persistent storage, and sending
@@ -230,7 +256,7 @@ impl Engine {
         self.ids = memory.ids;
         self.queue = Queue::new(memory.queue, &self.tab, self.config.max_queue as usize);
         self.consent = Consent::Refused;
-        self.in_flight = None;
+        self.in_flight.clear();
     }
 
     /// Forgets the visitor: the queue is emptied and a new `sessionExternalId` replaces the old
@@ -240,7 +266,7 @@ impl Engine {
         self.ids.remove(attribution::RECOM_KEY);
         self.visitor = identity::renew_visitor(&*self.ids, random);
         self.session = None;
-        self.in_flight = None;
+        self.in_flight.clear();
     }
 
     fn clear_queues(&mut self) {
@@ -276,9 +302,36 @@ impl Engine {
         Tracking { base: &self.config.tracking_url, partner_id: &self.config.partner_id }
     }
 
-    fn deliver(&self, entry: Entry, session: &RrSession, nonce: u64) -> Job {
+    fn direct(&self, entry: &Entry, session: &RrSession, nonce: u64) -> Job {
         let request = self.tracking().event(&entry.record.event, session, &self.visitor, nonce);
-        Job::Deliver { key: entry.key, line: entry.line, event: entry.record.event.name(), request }
+        Job::Deliver { events: vec![Sending::of(entry)], request }
+    }
+
+    /// One relay batch of `entries`; events the relay cannot carry (queued before the page
+    /// switched to relay mode) are dropped and reported on the way.
+    fn relay_batch(&mut self, relay: &str, entries: Vec<Entry>) -> Option<Job> {
+        let mut body = String::from("[");
+        let mut events = Vec::new();
+        for entry in entries {
+            match relay::envelope(&entry.record, &self.visitor) {
+                Some(envelope) => {
+                    if !events.is_empty() {
+                        body.push(',');
+                    }
+                    body.push_str(&envelope);
+                    events.push(Sending::of(&entry));
+                }
+                None => {
+                    self.queue.remove(&entry.key);
+                    let reason = relay::unsupported(&entry.record.event).unwrap_or("the relay cannot carry it");
+                    self.problems.push(Problem::NotRelayed { reason });
+                }
+            }
+        }
+        body.push(']');
+        let url = relay::batch_url(relay, &self.config.partner_id);
+        (!events.is_empty())
+            .then_some(Job::Deliver { events, request: WireRequest { method: Method::Post, url, body: Some(body) } })
     }
 
     /// The next request to send, if any. `nonce` defeats caches along the way.
@@ -286,57 +339,85 @@ impl Engine {
         if self.consent != Consent::Granted {
             return None;
         }
-        let entry = self.queue.oldest()?;
-        let Some(session) = self.session.clone() else {
-            // Nothing can be sent before Retail Rocket names the session; it is only asked for
-            // once there is something to send.
-            return Some(Job::Initialize(self.tracking().initialize(self.visitor.as_str(), nonce)));
+        let job = if let Some(relay) = self.config.relay_url.clone() {
+            // The relay speaks the server API, keyed by sessionExternalId: no handshake.
+            loop {
+                let entries = self.queue.first(RELAY_BATCH);
+                if entries.is_empty() {
+                    return None;
+                }
+                if let Some(job) = self.relay_batch(&relay, entries) {
+                    break job;
+                }
+            }
+        } else {
+            let entry = self.queue.oldest()?;
+            let Some(session) = self.session.clone() else {
+                // Nothing can be sent before Retail Rocket names the session; it is only asked
+                // for once there is something to send.
+                return Some(Job::Initialize(self.tracking().initialize(self.visitor.as_str(), nonce)));
+            };
+            self.direct(&entry, &session, nonce)
         };
-        self.in_flight = Some(entry.key.clone());
-        Some(self.deliver(entry, &session, nonce))
+        if let Job::Deliver { events, .. } = &job {
+            self.in_flight = events.iter().map(|e| e.key.clone()).collect();
+        }
+        Some(job)
     }
 
     /// The page is being hidden and may never come back: hands the waiting events to the
     /// browser at once (sent with `keepalive`, which outlives the page) and takes them out of
-    /// storage, so the next page load does not send them twice. The event already in flight is
-    /// taken out too; its request is under way. A send that fails while the page still lives is
-    /// put back in its place by [`complete_handed_off`](Self::complete_handed_off). Stops before
-    /// the first event that needs a POST (a CORS preflight cannot be relied on during unload):
-    /// it and everything after it stay stored for the next page.
+    /// storage, so the next page load does not send them twice. The events already in flight
+    /// are taken out too; their request is under way. A send that fails while the page still
+    /// lives is put back in its place by [`complete_handed_off`](Self::complete_handed_off).
+    ///
+    /// Only requests that need no CORS preflight are handed off (one cannot be relied on during
+    /// unload): direct GETs up to the first POST, or one batch to a same-origin relay. The rest
+    /// stays stored for the next page.
     pub fn hand_off(&mut self, nonce: u64) -> Vec<Job> {
-        let Some(session) = self.session.clone().filter(|_| self.consent == Consent::Granted) else {
+        if self.consent != Consent::Granted {
             return Vec::new();
+        }
+        for key in std::mem::take(&mut self.in_flight) {
+            self.queue.remove(&key);
+        }
+        let jobs = match self.config.relay_url.clone() {
+            Some(relay) if is_same_origin_path(&relay) => {
+                let entries = self.queue.first(RELAY_BATCH);
+                self.relay_batch(&relay, entries).into_iter().collect()
+            }
+            Some(_) => Vec::new(),
+            None => {
+                let Some(session) = self.session.clone() else { return Vec::new() };
+                self.queue
+                    .first(HAND_OFF_LIMIT)
+                    .iter()
+                    .map(|entry| self.direct(entry, &session, nonce))
+                    .take_while(|job| job.request().method == Method::Get)
+                    .collect()
+            }
         };
-        let mut jobs = Vec::new();
-        for entry in self.queue.first(HAND_OFF_LIMIT + 1) {
-            if self.in_flight.as_deref() == Some(entry.key.as_str()) {
-                self.queue.remove(&entry.key);
-                continue;
+        for job in &jobs {
+            if let Job::Deliver { events, .. } = job {
+                events.iter().for_each(|e| self.queue.remove(&e.key));
             }
-            let job = self.deliver(entry, &session, nonce);
-            if job.request().method != Method::Get || jobs.len() == HAND_OFF_LIMIT {
-                break;
-            }
-            if let Job::Deliver { key, .. } = &job {
-                self.queue.remove(key);
-            }
-            jobs.push(job);
         }
         jobs
     }
 
-    /// Puts a handed-off event back in storage unless the server took or refused it.
-    fn settle_handed_off(&mut self, key: &str, line: &str, event: &'static str, status: u16) -> Verdict {
+    /// Applies a reply's verdict to one event: done, dropped and reported, or kept for a retry
+    /// (put back in its place if it had been handed off).
+    fn settle(&mut self, sending: &Sending, status: u16) -> Verdict {
         let v = verdict(status);
         match v {
-            Verdict::Delivered => self.queue.remove(key),
+            Verdict::Delivered => self.queue.remove(&sending.key),
             Verdict::Refused => {
-                self.queue.remove(key);
-                self.problems.push(Problem::Refused { event, status });
+                self.queue.remove(&sending.key);
+                self.problems.push(Problem::Refused { event: sending.event, status });
             }
             Verdict::Retry => {
-                if !self.queue.contains(key) {
-                    self.queue.restore(key, line);
+                if !self.queue.contains(&sending.key) {
+                    self.queue.restore(&sending.key, &sending.line);
                 }
             }
         }
@@ -346,16 +427,18 @@ impl Engine {
     /// Takes the reply to a job from [`hand_off`](Self::hand_off). No backoff here: the next
     /// regular send decides.
     pub fn complete_handed_off(&mut self, job: &Job, reply: &Reply) {
-        if let Job::Deliver { key, line, event, .. } = job {
-            self.settle_handed_off(key, line, event, reply.status);
+        if let Job::Deliver { events, .. } = job {
+            events.iter().for_each(|e| {
+                self.settle(e, reply.status);
+            });
         }
     }
 
     /// Takes the reply to `job` from [`next_job`](Self::next_job). `jitter` is a random number
     /// in `0..1`.
     pub fn complete(&mut self, job: &Job, reply: &Reply, jitter: f64) -> Next {
-        self.in_flight = None;
-        let (key, line, event) = match job {
+        self.in_flight.clear();
+        let events = match job {
             Job::Initialize(_) => {
                 let session =
                     (verdict(reply.status) == Verdict::Delivered).then(|| parse_session(&reply.body)).flatten();
@@ -369,28 +452,29 @@ impl Engine {
                     None => Next::Wait(self.backoff.failed_keep_trying(reply.retry_after_ms, jitter)),
                 };
             }
-            Job::Deliver { key, line, event, .. } => (key, line, *event),
+            Job::Deliver { events, .. } => events,
         };
         if self.consent != Consent::Granted {
-            // Opted out (or forgotten) while the request was under way: nothing to keep.
-            self.queue.remove(key);
+            // Opted out while the request was under way: nothing to keep.
+            events.iter().for_each(|e| self.queue.remove(&e.key));
             return Next::Continue;
         }
-        match self.settle_handed_off(key, line, event, reply.status) {
-            Verdict::Delivered | Verdict::Refused => {
+        let mut verdicts = events.iter().map(|e| self.settle(e, reply.status)).collect::<Vec<_>>();
+        if verdicts.pop() != Some(Verdict::Retry) {
+            self.backoff.succeeded();
+            return Next::Continue;
+        }
+        match self.backoff.failed(reply.retry_after_ms, jitter) {
+            Some(delay) => Next::Wait(delay),
+            None => {
+                let attempts = self.backoff.failures();
                 self.backoff.succeeded();
+                for e in events {
+                    self.queue.remove(&e.key);
+                    self.problems.push(Problem::GaveUp { event: e.event, attempts });
+                }
                 Next::Continue
             }
-            Verdict::Retry => match self.backoff.failed(reply.retry_after_ms, jitter) {
-                Some(delay) => Next::Wait(delay),
-                None => {
-                    let attempts = self.backoff.failures();
-                    self.queue.remove(key);
-                    self.backoff.succeeded();
-                    self.problems.push(Problem::GaveUp { event, attempts });
-                    Next::Continue
-                }
-            },
         }
     }
 }
@@ -659,5 +743,55 @@ mod tests {
         let job = e.next_job(1).unwrap();
         assert!(matches!(job, Job::Initialize(_)), "a new visitor needs a new session");
         assert_eq!(engine(&stores).visitor(), e.visitor());
+    }
+
+    fn relay_engine(stores: &Stores, relay: &str) -> Engine {
+        engine_with(stores, &[("relayUrl", RawValue::Text(relay.into()))])
+    }
+
+    #[test]
+    fn a_relay_gets_ordered_batches_keyed_by_session_external_id_without_a_handshake() {
+        let stores = Stores::memory();
+        let mut e = relay_engine(&stores, "/rr");
+        e.track(vec![view(1), Event::Search { phrase: crate::core::ids::ShortText::parse("skirt").unwrap() }], 1_000);
+        let job = e.next_job(1).unwrap();
+        let request = job.request().clone();
+        assert_eq!(request.method, Method::Post);
+        assert_eq!(request.url, "/rr/visitorEvents?partnerId=608423a9b126ac6ab3f8f0a5");
+        let body = request.body.unwrap();
+        let visitor = e.visitor().as_str().to_owned();
+        assert!(body.starts_with(&format!(r#"[{{"view":{{"sessionExternalId":"{visitor}","timestamp":"1970-01-01T00:00:01.000Z","productId":1}}}},{{"search":"#)), "{body}");
+        assert!(!body.contains("apiKey") && !request.url.contains("apiKey"));
+        assert_eq!(e.complete(&job, &status(503), 0.5), Next::Wait(1_000));
+        assert_eq!(e.pending(), 2, "the whole batch waits for the retry");
+        let again = e.next_job(1).unwrap();
+        assert_eq!(again.request().body, job.request().body, "same batch, same order");
+        assert_eq!(e.complete(&again, &ok(""), 0.5), Next::Continue);
+        assert_eq!(e.pending(), 0);
+    }
+
+    #[test]
+    fn events_a_relay_cannot_carry_are_refused_at_the_call() {
+        let mut e = relay_engine(&Stores::memory(), "/rr");
+        assert!(!e.track(vec![Event::RemoveFromBasket { item: ItemId::parse("1").unwrap() }], 1));
+        let problems = e.take_problems();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].code(), "not_relayed");
+        assert_eq!(e.pending(), 0);
+    }
+
+    #[test]
+    fn only_a_same_origin_relay_gets_a_batch_on_unload() {
+        let stores = Stores::memory();
+        let mut same = relay_engine(&stores, "/rr");
+        same.track(vec![view(1), view(2)], 1);
+        let jobs = same.hand_off(1);
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(stored_events(&stores), 0);
+        let other = Stores::memory();
+        let mut cross = relay_engine(&other, "https://relay.example/rr");
+        cross.track(vec![view(1)], 1);
+        assert_eq!(cross.hand_off(1), vec![], "a cross-origin POST would need a preflight");
+        assert_eq!(stored_events(&other), 1);
     }
 }

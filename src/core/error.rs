@@ -54,7 +54,7 @@ impl fmt::Display for ConfigError {
             ConfigError::Unknown(key) => write!(
                 f,
                 "Tracker config key `{key}` is not known. Known keys: partnerId, trackingUrl, apiUrl, stockId, \
-                 sessionExternalId, storage, maxQueue, consent, timeoutMs, debug, onError"
+                 sessionExternalId, relayUrl, storage, maxQueue, consent, timeoutMs, debug, onError"
             ),
             ConfigError::Invalid { key, expected } => write!(f, "Tracker config `{key}` must be {expected}"),
         }

@@ -2,7 +2,7 @@
 //! optional path id and named parameters. That form is what the queue stores and what the wire
 //! builders read.
 
-use super::ids::{Category, Email, ItemId, Price, Quantity, ShortText};
+use super::ids::{Category, Email, ItemId, Price, Quantity, SessionExternalId, ShortText};
 
 /// One shopper event, ready to queue. Fields: `item` is the product, `stock` the stock
 /// (region/warehouse) id, `method` the recommendation algorithm, `suggester` the block kind.
@@ -23,8 +23,8 @@ pub enum Event {
     Search { phrase: ShortText },
     /// One line of an order (Retail Rocket takes an order as one event per distinct product).
     OrderLine { transaction: ShortText, item: ItemId, quantity: Quantity, price: Price, stock: Option<ShortText> },
-    /// The shopper gave an e-mail address.
-    SetEmail { email: Email, agreed: Option<bool> },
+    /// The shopper gave an e-mail address; `contact` is the store's customer id, if known.
+    SetEmail { email: Email, agreed: Option<bool>, contact: Option<SessionExternalId> },
     /// A recommended product was clicked.
     RecomMouseDown { item: ItemId, method: Option<ShortText>, suggester: ShortText },
     /// A recommended product was put in the basket from the recommendation block.
@@ -113,10 +113,13 @@ impl Event {
                 p.push(("price", price.as_str().to_owned()));
                 push_opt(&mut p, "stockId", stock.as_ref());
             }
-            Event::SetEmail { email, agreed } => {
+            Event::SetEmail { email, agreed, contact } => {
                 p.push(("email", email.as_str().to_owned()));
                 if let Some(agreed) = agreed {
                     p.push(("isAgreedToReceiveMarketingMail", if *agreed { "true" } else { "false" }.to_owned()));
+                }
+                if let Some(contact) = contact {
+                    p.push(("contactExternalId", contact.as_str().to_owned()));
                 }
             }
             Event::RecomMouseDown { method, suggester, .. } | Event::RecomAddToCart { method, suggester, .. } => {
@@ -165,6 +168,7 @@ impl Event {
                     Some("false") => Some(false),
                     Some(_) => return None,
                 },
+                contact: get("contactExternalId").map(SessionExternalId::parse).transpose().ok()?,
             },
             "recomMouseDown" => {
                 Event::RecomMouseDown { item: id?, method: text("suggestMethod")?, suggester: text("suggester")?? }

@@ -13,6 +13,7 @@ pub mod problem;
 pub mod queue;
 pub mod record;
 pub mod recs;
+pub mod relay;
 pub mod retry;
 pub mod store;
 pub mod urlenc;

@@ -22,6 +22,11 @@ pub enum Problem {
     Unreadable { count: usize },
     /// Persistent storage refused a write; events are kept in memory for this page only.
     StorageUnavailable,
+    /// The id a native app handed in through `window.RetailRocketBridge` is not valid; the
+    /// stored (or a new) id is used instead.
+    InvalidBridgeId { got: String },
+    /// The event has no form the relay can carry; it was not queued.
+    NotRelayed { reason: &'static str },
     /// A recommendation or items request failed; the last good answer (or nothing) was served.
     RecommendationsUnavailable { reason: String, fallback: bool },
 }
@@ -36,6 +41,8 @@ impl Problem {
             Problem::GaveUp { .. } => "delivery_failed",
             Problem::Unreadable { .. } => "storage_corrupt",
             Problem::StorageUnavailable => "storage_unavailable",
+            Problem::NotRelayed { .. } => "not_relayed",
+            Problem::InvalidBridgeId { .. } => "bridge_invalid",
             Problem::RecommendationsUnavailable { .. } => "recommendations_unavailable",
         }
     }
@@ -60,6 +67,12 @@ impl fmt::Display for Problem {
             Problem::Unreadable { count } => write!(f, "{count} stored events could not be read back and were dropped"),
             Problem::StorageUnavailable => f.write_str(
                 "storage refused to save an event (full or disabled); events are kept in memory and sent by this page",
+            ),
+            Problem::NotRelayed { reason } => f.write_str(reason),
+            Problem::InvalidBridgeId { got } => write!(
+                f,
+                "window.RetailRocketBridge gave {got} as sessionExternalId, but it must be 1 to 50 letters and digits \
+                 (a UUID's hyphens are removed); it was ignored and the stored id is used"
             ),
             Problem::RecommendationsUnavailable { reason, fallback } => {
                 let served = if *fallback { "the last good answer" } else { "an empty list" };

@@ -70,7 +70,12 @@ mod tests {
                 price: Price::parse("19.90").unwrap(),
                 stock: None,
             },
-            Event::SetEmail { email: Email::parse("a@b.co").unwrap(), agreed: Some(false) },
+            Event::SetEmail { email: Email::parse("a@b.co").unwrap(), agreed: Some(false), contact: None },
+            Event::SetEmail {
+                email: Email::parse("a@b.co").unwrap(),
+                agreed: None,
+                contact: Some(crate::core::ids::SessionExternalId::parse("Cust42").unwrap()),
+            },
             Event::RecomMouseDown { item: id(5), method: Some(text("popular")), suggester: text("widget") },
             Event::RecomAddToCart { item: id(5), method: None, suggester: text("widget") },
         ]

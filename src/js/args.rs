@@ -5,7 +5,7 @@ use js_sys::{Array, Number, Object, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::core::error::InputError;
-use crate::core::ids::{Category, Email, Invalid, ItemId, Price, Quantity, ShortText};
+use crate::core::ids::{Category, Email, Invalid, ItemId, Price, Quantity, SessionExternalId, ShortText};
 use crate::core::order::OrderItem;
 
 /// The method being called, to label errors.
@@ -160,6 +160,19 @@ impl Call {
                 })
             })
             .collect()
+    }
+
+    /// An optional customer id: letters and digits, at most 50.
+    pub fn opt_external_id(self, argument: &str, value: &JsValue) -> Result<Option<SessionExternalId>, InputError> {
+        if absent(value) {
+            return Ok(None);
+        }
+        value
+            .as_string()
+            .ok_or(Invalid::ExternalId)
+            .and_then(|s| SessionExternalId::parse(&s))
+            .map(Some)
+            .map_err(|p| self.error(argument, p, value))
     }
 
     /// An optional boolean option.

@@ -2,6 +2,7 @@
 //! JS values, delegates to the core, and reports problems; it never throws from a tracking call.
 
 mod args;
+mod bridge;
 mod config;
 mod recommend;
 mod report;

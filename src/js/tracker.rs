@@ -11,6 +11,7 @@ use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
 use super::args::{field, Call};
+use super::bridge;
 use super::config;
 use super::report::Reporter;
 use super::sender::Shared;
@@ -85,6 +86,10 @@ pub(super) fn track_recommendation(
     })
 }
 
+fn engine_visitor(shared: &Shared) -> String {
+    shared.engine.try_borrow().map(|e| e.visitor().as_str().to_owned()).unwrap_or_default()
+}
+
 impl Tracker {
     fn track(&self, build: impl FnOnce(u64, &Engine) -> Result<Vec<Event>, InputError>) -> bool {
         track_with(&self.shared, build)
@@ -102,12 +107,25 @@ impl Tracker {
     /// looks like a secret.
     #[wasm_bindgen(constructor)]
     pub fn new(#[wasm_bindgen(unchecked_param_type = "TrackerConfig")] config: JsValue) -> Result<Tracker, JsValue> {
-        let (config, on_error) = config::read(&config).map_err(|e| config::to_js_error(&e))?;
+        let (mut config, on_error) = config::read(&config).map_err(|e| config::to_js_error(&e))?;
         let reporter = Reporter { on_error, debug: config.debug };
+        // An id in the config wins; else one a native app offers through the bridge.
+        let mut bridge_problem = None;
+        if config.session_external_id.is_none() {
+            match bridge::handed_in() {
+                Some(Ok(id)) => config.session_external_id = Some(id),
+                Some(Err(got)) => bridge_problem = Some(Problem::InvalidBridgeId { got }),
+                None => {}
+            }
+        }
         let stores = storage::open(config.storage);
         let can_send = web_sys::window().is_some();
         let engine = Engine::open(config, stores, &tab_id(), random_bytes);
         let shared = Shared::new(engine, reporter, can_send);
+        if let Some(problem) = bridge_problem {
+            shared.reporter.report(&problem);
+        }
+        bridge::hand_back(engine_visitor(&shared).as_str());
         // Events left by an earlier page (closed, crashed, offline) go out now.
         shared.wake();
         Ok(Tracker { shared })
@@ -159,6 +177,7 @@ impl Tracker {
         if let Ok(mut engine) = self.shared.engine.try_borrow_mut() {
             engine.forget(random_bytes());
         }
+        bridge::hand_back(&engine_visitor(&self.shared));
     }
 
     /// A product page was seen. `options.stockId` (or a stock id string) is optional.
@@ -268,7 +287,8 @@ impl Tracker {
                 "options.isAgreedToReceiveMarketingMail",
                 &field(&options, "isAgreedToReceiveMarketingMail"),
             )?;
-            Ok(vec![Event::SetEmail { email, agreed }])
+            let contact = call.opt_external_id("options.contactExternalId", &field(&options, "contactExternalId"))?;
+            Ok(vec![Event::SetEmail { email, agreed, contact }])
         })
     }
 

@@ -20,6 +20,8 @@ export interface TrackerConfig {
   stockId?: string;
   /** A visitor id handed in by a native app (letters and digits, at most 50; a UUID's hyphens are removed). Wins over the stored one. */
   sessionExternalId?: string;
+  /** Send events to your own server instead (`"/rr"` on this site, or an https:// URL), as batches shaped for Retail Rocket's server API; your server adds the apiKey. */
+  relayUrl?: string;
   /** Where the visitor id is kept. Default `"auto"`: localStorage, then a cookie, then memory. */
   storage?: "auto" | "local" | "cookie" | "memory";
   /** Most undelivered events kept; beyond it the oldest are dropped and reported. Default 1000. */
@@ -43,7 +45,9 @@ export interface TrackerError {
     | "delivery_failed"
     | "storage_corrupt"
     | "storage_unavailable"
-    | "recommendations_unavailable";
+    | "recommendations_unavailable"
+    | "not_relayed"
+    | "bridge_invalid";
   /** A sentence saying what happened and what was expected. */
   message: string;
   /** For `invalid_argument`: the tracker method, e.g. `"view"`. */
@@ -77,6 +81,8 @@ export interface Order {
 /** Options of {@link Tracker.setEmail}. */
 export interface EmailOptions {
   isAgreedToReceiveMarketingMail?: boolean;
+  /** Your customer id (letters and digits, at most 50). Needed in relay mode, where setEmail becomes setContact. */
+  contactExternalId?: string;
 }
 
 /** A recommendation algorithm of Retail Rocket's API 2.0. */

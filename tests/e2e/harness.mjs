@@ -1,6 +1,7 @@
 // Shared helpers for the end-to-end tests (node:test + playwright-core driving Debian's chromium).
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -92,11 +93,13 @@ export async function launchBrowser({ userDataDir, contextOptions = {}, ...launc
  */
 export async function startStack({ root = REPO_ROOT } = {}) {
   const { startMock } = await import("../mock/server.mjs");
-  const mock = await startMock({ port: 0, host: "127.0.0.1" });
+  // The relay's secret: known to the mock Retail Rocket and the demo server, never to the page.
+  const apiKey = `test-relay-key-${randomUUID().replaceAll("-", "")}`;
+  const mock = await startMock({ port: 0, host: "127.0.0.1", apiKey });
   const mockUrl = String(mock.url).replace(/\/+$/, "");
   let demo;
   try {
-    demo = await startDemoServer({ port: 0, host: "127.0.0.1", root, mockUrl });
+    demo = await startDemoServer({ port: 0, host: "127.0.0.1", root, mockUrl, apiKey });
   } catch (err) {
     await mock.close();
     throw err;
@@ -106,6 +109,7 @@ export async function startStack({ root = REPO_ROOT } = {}) {
     demo,
     mockUrl,
     demoUrl: String(demo.url).replace(/\/+$/, ""),
+    apiKey,
     close: async () => {
       await Promise.allSettled([demo.close(), mock.close()]);
     },

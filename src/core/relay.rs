@@ -1,0 +1,244 @@
+//! First-party relay mode: events go to the store's own server as batches shaped exactly like
+//! Retail Rocket's server-side `visitorEvents` API (keyed by `sessionExternalId`, with an
+//! ISO 8601 `timestamp`). The store's server adds the secret apiKey and forwards them; the page
+//! never sees it.
+
+use super::event::Event;
+use super::ids::{Category, SessionExternalId};
+use super::record::Record;
+use super::urlenc::Query;
+
+/// Appends `text` as a JSON string literal.
+pub fn push_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// `1732430000123` → `2024-11-24T06:33:20.123Z`.
+pub fn iso8601(ms: u64) -> String {
+    let secs = ms / 1000;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z", rem / 3600, rem / 60 % 60, rem % 60, ms % 1000)
+}
+
+/// Why an event cannot travel through the relay.
+pub fn unsupported(event: &Event) -> Option<&'static str> {
+    match event {
+        Event::RemoveFromBasket { .. } => {
+            Some("removeFromBasket has no counterpart in Retail Rocket's server API; it is not sent in relay mode")
+        }
+        Event::SetEmail { contact: None, .. } => {
+            Some("setEmail needs options.contactExternalId in relay mode (it becomes setContact); it was not sent")
+        }
+        _ => None,
+    }
+}
+
+struct Fields(String);
+
+impl Fields {
+    fn text(&mut self, key: &str, value: &str) -> &mut Self {
+        self.0.push_str(",\"");
+        self.0.push_str(key);
+        self.0.push_str("\":");
+        push_json_string(&mut self.0, value);
+        self
+    }
+
+    /// A number already known to be a valid JSON number (ids, quantities, decimal prices).
+    fn number(&mut self, key: &str, value: &str) -> &mut Self {
+        self.0.push_str(",\"");
+        self.0.push_str(key);
+        self.0.push_str("\":");
+        self.0.push_str(value);
+        self
+    }
+
+    fn opt_text(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+        if let Some(v) = value {
+            self.text(key, v);
+        }
+        self
+    }
+}
+
+/// One `{ "<eventName>": { … } }` envelope, or `None` for events the relay cannot carry.
+pub fn envelope(record: &Record, visitor: &SessionExternalId) -> Option<String> {
+    let mut f = Fields(String::new());
+    f.text("sessionExternalId", visitor.as_str()).text("timestamp", &iso8601(record.at_ms));
+    let name = match &record.event {
+        Event::View { item, stock, .. } => {
+            f.number("productId", &item.to_string()).opt_text("stockId", stock.as_ref().map(|s| s.as_str()));
+            "view"
+        }
+        Event::GroupView { items, stock, .. } => {
+            // The server API wants a group id; a group is named after its first product, as
+            // Retail Rocket suggests for products without variants.
+            let ids: Vec<String> = items.iter().map(ToString::to_string).collect();
+            f.number("groupId", &ids[0]).number("productIds", &format!("[{}]", ids.join(",")));
+            f.opt_text("stockId", stock.as_ref().map(|s| s.as_str()));
+            "groupView"
+        }
+        Event::AddToBasket { item, stock } => {
+            f.number("productId", &item.to_string()).opt_text("stockId", stock.as_ref().map(|s| s.as_str()));
+            "addToBasket"
+        }
+        Event::CategoryView(Category::Id(id)) => {
+            f.number("categoryId", &id.to_string());
+            "categoryView"
+        }
+        Event::CategoryView(Category::Path(path)) => {
+            f.text("categoryPath", path);
+            "categoryViewByCategoryPath"
+        }
+        Event::Search { phrase } => {
+            f.text("searchPhrase", phrase.as_str());
+            "search"
+        }
+        Event::OrderLine { transaction, item, quantity, price, stock } => {
+            f.number("productId", &item.to_string())
+                .number("price", price.as_str())
+                .number("quantity", &quantity.get().to_string())
+                .text("transaction", transaction.as_str())
+                .opt_text("stockId", stock.as_ref().map(|s| s.as_str()));
+            "order"
+        }
+        Event::SetEmail { email, contact: Some(contact), .. } => {
+            f.text("contactExternalId", contact.as_str()).text("email", email.as_str());
+            "setContact"
+        }
+        Event::RecomMouseDown { item, method, suggester } | Event::RecomAddToCart { item, method, suggester } => {
+            let block = method.as_ref().unwrap_or(suggester);
+            f.number("productId", &item.to_string()).text("recomBlockId", block.as_str());
+            if matches!(record.event, Event::RecomMouseDown { .. }) {
+                "recomTap"
+            } else {
+                "recomAddToBasket"
+            }
+        }
+        Event::RemoveFromBasket { .. } | Event::SetEmail { contact: None, .. } => return None,
+    };
+    // Fields(…) starts every field with a comma; the first one must not have it.
+    Some(format!("{{\"{name}\":{{{}}}}}", &f.0[1..]))
+}
+
+/// `POST {relay}/visitorEvents?partnerId=…` with a JSON array of envelopes.
+pub fn batch_url(relay: &str, partner_id: &str) -> String {
+    let mut q = Query::default();
+    q.push("partnerId", partner_id);
+    format!("{relay}/visitorEvents?{}", q.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::ids::{Email, ItemId, Price, Quantity, ShortText};
+
+    fn visitor() -> SessionExternalId {
+        SessionExternalId::parse("abc123").unwrap()
+    }
+    fn id(n: u64) -> ItemId {
+        ItemId::parse(&n.to_string()).unwrap()
+    }
+    fn text(s: &str) -> ShortText {
+        ShortText::parse(s).unwrap()
+    }
+    fn env(event: Event) -> Option<String> {
+        envelope(&Record { event, at_ms: 1_732_430_000_123 }, &visitor())
+    }
+
+    #[test]
+    fn timestamps_are_iso_8601_utc() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso8601(1_732_430_000_123), "2024-11-24T06:33:20.123Z");
+        assert_eq!(iso8601(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(iso8601(4_102_444_799_999), "2099-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn json_strings_are_escaped() {
+        let mut s = String::new();
+        push_json_string(&mut s, "a\"b\\c\nd\u{1}é\u{2028}");
+        assert_eq!(s, r#""a\"b\\c\nd\u0001é\u2028""#);
+    }
+
+    #[test]
+    fn envelopes_match_the_server_api() {
+        let t = r#""sessionExternalId":"abc123","timestamp":"2024-11-24T06:33:20.123Z""#;
+        assert_eq!(
+            env(Event::View { item: id(101), stock: Some(text("msk")), recom_item: None }).unwrap(),
+            format!(r#"{{"view":{{{t},"productId":101,"stockId":"msk"}}}}"#)
+        );
+        assert_eq!(
+            env(Event::GroupView { items: vec![id(1), id(2)], stock: None, recom_item: None }).unwrap(),
+            format!(r#"{{"groupView":{{{t},"groupId":1,"productIds":[1,2]}}}}"#)
+        );
+        assert_eq!(
+            env(Event::CategoryView(Category::Path("Дом/\"Кухня\"".into()))).unwrap(),
+            format!(r#"{{"categoryViewByCategoryPath":{{{t},"categoryPath":"Дом/\"Кухня\""}}}}"#)
+        );
+        let order = Event::OrderLine {
+            transaction: text("T-1"),
+            item: id(9),
+            quantity: Quantity::from_f64(2.0).unwrap(),
+            price: Price::parse("19.90").unwrap(),
+            stock: None,
+        };
+        assert_eq!(
+            env(order).unwrap(),
+            format!(r#"{{"order":{{{t},"productId":9,"price":19.90,"quantity":2,"transaction":"T-1"}}}}"#)
+        );
+        let tap = Event::RecomMouseDown { item: id(5), method: Some(text("popular")), suggester: text("widget") };
+        assert_eq!(env(tap).unwrap(), format!(r#"{{"recomTap":{{{t},"productId":5,"recomBlockId":"popular"}}}}"#));
+        let contact = Event::SetEmail {
+            email: Email::parse("a@b.co").unwrap(),
+            agreed: None,
+            contact: Some(SessionExternalId::parse("Customer42").unwrap()),
+        };
+        assert_eq!(
+            env(contact).unwrap(),
+            format!(r#"{{"setContact":{{{t},"contactExternalId":"Customer42","email":"a@b.co"}}}}"#)
+        );
+    }
+
+    #[test]
+    fn events_without_a_server_counterpart_are_named() {
+        assert!(unsupported(&Event::RemoveFromBasket { item: id(1) }).is_some());
+        let email = Event::SetEmail { email: Email::parse("a@b.co").unwrap(), agreed: None, contact: None };
+        assert!(unsupported(&email).unwrap().contains("contactExternalId"));
+        assert_eq!(env(email), None);
+        assert_eq!(unsupported(&Event::Search { phrase: text("x") }), None);
+    }
+
+    #[test]
+    fn the_batch_goes_to_the_relay() {
+        assert_eq!(
+            batch_url("/rr", "608423a9b126ac6ab3f8f0a5"),
+            "/rr/visitorEvents?partnerId=608423a9b126ac6ab3f8f0a5"
+        );
+    }
+}
