@@ -5,12 +5,15 @@ import type { InitInput } from "./retailrocket_tracker.js";
 
 export { Tracker } from "./retailrocket_tracker.js";
 export type {
+  Algorithm,
   EmailOptions,
   InitInput,
+  Item,
   Order,
   OrderItem,
   ProductId,
   RecomOptions,
+  RecommendParams,
   StockOptions,
   TrackerConfig,
   TrackerError,

@@ -1,24 +1,23 @@
-// The package entry: loads the WebAssembly tracker when it can, and otherwise hands out a tracker
-// that does nothing, so tracking never breaks a page (no WebAssembly in iOS Lockdown Mode, a CSP
-// without 'wasm-unsafe-eval', a failed download, an old browser). Hand-written, no dependencies,
-// plain ES2017 plus import(); it counts toward the download budget, so keep it small.
+// Package entry. Loads the wasm tracker if it can; if not (no WebAssembly, a CSP without
+// 'wasm-unsafe-eval', a failed download, an old browser) Tracker is a no-op, so a page never
+// breaks. Hand-written, ES2017 + import(); counts toward the size budget: keep it small.
 
-// No-op answers. Add new tracker methods to the list matching what they return.
+// The no-op's methods (add new ones here): return false, return nothing, resolve [],
+// return a function that does nothing (an unsubscribe).
 const FALSE = "view groupView addToBasket removeFromBasket categoryView search order setEmail recomMouseDown recomAddToCart".split(" ");
-const LISTS = ["recommend", "items"]; // resolve []
-// Keys a secret travels under, compared lower-case without - and _ (as the wasm build does).
+const VOID = ["free", "forget", "optIn", "optOut", Symbol.dispose || "free"];
+const LISTS = ["recommend", "items"];
+const UNSUB = ["trackBlock"];
+// Secret-looking config keys, lower-cased without - and _, as the wasm build refuses them.
 const SECRET = /^key$|apikey|secret|token|password|authorization/;
-const FS = "node:fs/promises"; // a variable, so bundlers for the browser leave it alone
+const FS = "node:fs/promises"; // a variable: browser bundlers leave it alone
 
-let glue; // the generated module, once its wasm is instantiated
-let loading;
-let failed;
+let glue, loading, failed;
 
-/** Resolves true when the tracker is ready, false (after one console.warn) when it cannot be. Never rejects. */
 export default function init(input) {
   if (!loading) {
     loading = load(input).then((ok) => {
-      if (!ok) loading = null; // a later call may try again
+      if (!ok) loading = 0; // may be tried again
       return ok;
     });
   }
@@ -27,15 +26,15 @@ export default function init(input) {
 
 async function load(input) {
   try {
-    if (typeof WebAssembly != "object") throw "WebAssembly is not available (iOS Lockdown Mode?)";
+    if (typeof WebAssembly != "object") throw "WebAssembly is not available";
     if (input && Object.getPrototypeOf(input) == Object.prototype) input = input.module_or_path;
     if (!input) {
-      // Start the download now, while the glue loads. Node reads the file next to this one.
+      // Fetch the .wasm (Node: read it) while the glue loads.
       const url = new URL("./retailrocket_tracker_bg.wasm", import.meta.url);
       input = url.protocol == "file:"
         ? import(/* webpackIgnore: true */ /* @vite-ignore */ FS).then((fs) => fs.readFile(url))
         : fetch(url);
-      input.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+      input.catch(() => {}); // handled below
     }
     const mod = await import("./retailrocket_tracker.js");
     await mod.default({ module_or_path: input });
@@ -43,28 +42,28 @@ async function load(input) {
     return true;
   } catch (e) {
     failed = 1;
-    const csp = /CompileError|EvalError/.test(e && e.name) ? " (a Content-Security-Policy needs script-src 'wasm-unsafe-eval')" : "";
-    console.warn(`retailrocket-tracker: tracking is off, the page is unaffected: ${e}${csp}`);
+    const csp = /CompileError|EvalError/.test(e && e.name) ? "; CSP needs script-src 'wasm-unsafe-eval'" : "";
+    console.warn(`retailrocket-tracker: tracking is off: ${e}${csp}`);
     return false;
   }
 }
 
-/** The wasm Tracker once init() has resolved true; before that, or without wasm, a no-op. */
 export class Tracker {
   constructor(config) {
     if (glue) return new glue.Tracker(config);
     for (const key of Object.keys(Object(config))) {
       if (SECRET.test(key.replace(/[-_]/g, "").toLowerCase())) {
-        const e = new TypeError(`retailrocket-tracker: Tracker config key \`${key}\` looks like a secret and was refused. Credentials must stay on your server; this tracker needs only the public partnerId.`);
+        const e = new TypeError(`retailrocket-tracker: config key \`${key}\` looks like a secret and was refused; keep secrets on your server`);
         e.code = "config_secret";
         throw e;
       }
     }
-    if (!failed) console.warn("retailrocket-tracker: new Tracker() before init() resolved true; this one does nothing");
+    if (!failed) console.warn("retailrocket-tracker: Tracker made before init() resolved true does nothing");
     for (const m of FALSE) this[m] = () => false;
+    for (const m of VOID) this[m] = () => {};
     for (const m of LISTS) this[m] = () => Promise.resolve([]);
+    for (const m of UNSUB) this[m] = () => () => {};
     this.flush = () => Promise.resolve();
-    this.free = () => {};
     this.sessionExternalId = "";
     this.pending = 0;
   }
