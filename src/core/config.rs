@@ -79,7 +79,7 @@ pub struct Config {
 /// `_`, against the names secrets travel under (Retail Rocket's apiKey, bearer tokens, the
 /// headers other platforms use), and against anything that merely contains one of them.
 pub fn is_secret_key(key: &str) -> bool {
-    let folded: String = key.chars().filter(|c| *c != '-' && *c != '_').flat_map(char::to_lowercase).collect();
+    let folded: String = key.chars().filter(|c| *c != '-' && *c != '_').map(|c| c.to_ascii_lowercase()).collect();
     const EXACT: [&str; 7] = ["apikey", "key", "token", "secret", "authorization", "xapikey", "xauthorization"];
     const CONTAINS: [&str; 5] = ["apikey", "secret", "token", "password", "authorization"];
     EXACT.contains(&folded.as_str()) || CONTAINS.iter().any(|part| folded.contains(part))

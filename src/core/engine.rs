@@ -103,7 +103,6 @@ pub enum Consent {
 }
 
 /// One visitor's tracker state.
-#[derive(Debug)]
 pub struct Engine {
     config: Config,
     /// Persistent storage, used once consent is granted.
@@ -120,6 +119,12 @@ pub struct Engine {
     backoff: Backoff,
     problems: Vec<Problem>,
     storage_warned: bool,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("visitor", &self.visitor).field("consent", &self.consent).finish_non_exhaustive()
+    }
 }
 
 /// In-memory stores seeded with the stored identity, for pages without consent: reading what is

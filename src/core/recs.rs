@@ -2,8 +2,6 @@
 //! building, and the rules for reusing answers (`Cache-Control`, last good answer as fallback,
 //! backing off after 429).
 
-use std::collections::HashMap;
-
 use super::ids::{Category, Invalid, ItemId, ShortText};
 use super::urlenc::Query;
 
@@ -167,13 +165,14 @@ struct Cached<V> {
 /// fails. Also remembers a 429's "come back later".
 #[derive(Debug)]
 pub struct AnswerCache<V> {
-    answers: HashMap<String, Cached<V>>,
+    /// A short list (at most 64): a scan is cheaper than a hash map, in time and in bytes.
+    answers: Vec<(String, Cached<V>)>,
     blocked_until_ms: u64,
 }
 
 impl<V> Default for AnswerCache<V> {
     fn default() -> Self {
-        AnswerCache { answers: HashMap::new(), blocked_until_ms: 0 }
+        AnswerCache { answers: Vec::new(), blocked_until_ms: 0 }
     }
 }
 
@@ -185,30 +184,34 @@ pub const MAX_429_PAUSE_MS: u64 = 600_000;
 const MAX_ANSWERS: usize = 64;
 
 impl<V> AnswerCache<V> {
+    fn find(&self, url: &str) -> Option<&Cached<V>> {
+        self.answers.iter().find(|(u, _)| u == url).map(|(_, c)| c)
+    }
+
     /// The answer for `url` if it is still fresh.
     pub fn fresh(&self, url: &str, now_ms: u64) -> Option<&V> {
-        self.answers.get(url).filter(|c| c.fresh_until_ms > now_ms).map(|c| &c.value)
+        self.find(url).filter(|c| c.fresh_until_ms > now_ms).map(|c| &c.value)
     }
 
     /// The last good answer for `url`, fresh or not.
     pub fn fallback(&self, url: &str) -> Option<&V> {
-        self.answers.get(url).map(|c| &c.value)
+        self.find(url).map(|c| &c.value)
     }
 
     /// Keeps a good answer as its `Cache-Control` allows (a `no-store` answer also replaces
     /// nothing: an older stored one stays the fallback).
     pub fn put(&mut self, url: &str, value: V, reuse: Reuse, now_ms: u64) {
+        self.answers.retain(|(u, _)| u != url);
         if !reuse.store {
-            self.answers.remove(url);
             return;
         }
-        if self.answers.len() >= MAX_ANSWERS && !self.answers.contains_key(url) {
+        if self.answers.len() >= MAX_ANSWERS {
             // Full: forget the answer that went stale first.
-            if let Some(oldest) = self.answers.iter().min_by_key(|(_, c)| c.fresh_until_ms).map(|(k, _)| k.clone()) {
-                self.answers.remove(&oldest);
+            if let Some(oldest) = (0..self.answers.len()).min_by_key(|&i| self.answers[i].1.fresh_until_ms) {
+                self.answers.swap_remove(oldest);
             }
         }
-        self.answers.insert(url.to_owned(), Cached { value, fresh_until_ms: now_ms.saturating_add(reuse.fresh_ms) });
+        self.answers.push((url.to_owned(), Cached { value, fresh_until_ms: now_ms.saturating_add(reuse.fresh_ms) }));
     }
 
     /// Records a 429: no request until `Retry-After` (or a default pause) has passed.

@@ -2,7 +2,6 @@
 //! localStorage and cookies; [`MemoryStore`] serves tests and pages where storage is off.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// Writing failed: the storage is full, disabled, or throws. Nothing else changed.
@@ -11,7 +10,7 @@ pub struct WriteFailed;
 
 /// A small synchronous key-value store. Implementations never panic and never throw; reads
 /// that fail look like absent keys.
-pub trait Store: std::fmt::Debug {
+pub trait Store {
     /// The value under `key`, if any.
     fn get(&self, key: &str) -> Option<String>;
     /// Stores `value` under `key`.
@@ -26,12 +25,18 @@ pub trait Store: std::fmt::Debug {
 pub type SharedStore = Rc<dyn Store>;
 
 /// The two stores the tracker writes: small identity values, and the outbound queue.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Stores {
     /// The visitor id, the Retail Rocket session, the last recommendation click, opt-out.
     pub ids: SharedStore,
     /// Queued events (never cookies: they are too small).
     pub queue: SharedStore,
+}
+
+impl std::fmt::Debug for Stores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stores")
+    }
 }
 
 impl Stores {
@@ -41,10 +46,11 @@ impl Stores {
     }
 }
 
-/// A store in memory; clones share the same map.
+/// A store in memory; clones share the same entries. A plain list: it only ever holds a few
+/// ids, or the events of a page whose storage is off (bounded by `maxQueue`).
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
-    map: Rc<RefCell<BTreeMap<String, String>>>,
+    entries: Rc<RefCell<Vec<(String, String)>>>,
     /// When set, writes fail once the map holds this many keys (to test quota errors).
     capacity: Option<usize>,
 }
@@ -52,36 +58,34 @@ pub struct MemoryStore {
 impl MemoryStore {
     /// A store whose writes fail once it holds `capacity` keys, like a full localStorage.
     pub fn with_capacity(capacity: usize) -> Self {
-        MemoryStore { map: Rc::default(), capacity: Some(capacity) }
+        MemoryStore { entries: Rc::default(), capacity: Some(capacity) }
     }
 }
 
 impl Store for MemoryStore {
     fn get(&self, key: &str) -> Option<String> {
-        self.map.borrow().get(key).cloned()
+        self.entries.borrow().iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
     }
 
     fn set(&self, key: &str, value: &str) -> Result<(), WriteFailed> {
-        let mut map = self.map.borrow_mut();
-        let full = self.capacity.is_some_and(|cap| map.len() >= cap && !map.contains_key(key));
-        if full {
+        let mut entries = self.entries.borrow_mut();
+        if let Some(entry) = entries.iter_mut().find(|(k, _)| k == key) {
+            entry.1 = value.to_owned();
+            return Ok(());
+        }
+        if self.capacity.is_some_and(|cap| entries.len() >= cap) {
             return Err(WriteFailed);
         }
-        map.insert(key.to_owned(), value.to_owned());
+        entries.push((key.to_owned(), value.to_owned()));
         Ok(())
     }
 
     fn remove(&self, key: &str) {
-        self.map.borrow_mut().remove(key);
+        self.entries.borrow_mut().retain(|(k, _)| k != key);
     }
 
     fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
-        self.map
-            .borrow()
-            .range(prefix.to_owned()..)
-            .take_while(|(k, _)| k.starts_with(prefix))
-            .map(|(k, _)| k.clone())
-            .collect()
+        self.entries.borrow().iter().filter(|(k, _)| k.starts_with(prefix)).map(|(k, _)| k.clone()).collect()
     }
 }
 

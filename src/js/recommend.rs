@@ -4,7 +4,6 @@
 //! clicks in a recommendation block.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
@@ -27,7 +26,7 @@ use crate::web::transport::{self, Options};
 #[derive(Debug, Default)]
 pub struct Recs {
     cache: RefCell<AnswerCache<Array>>,
-    in_flight: RefCell<HashMap<String, Promise>>,
+    in_flight: RefCell<Vec<(String, Promise)>>,
 }
 
 /// A fresh copy, so a page changing the array it got cannot change what others get.
@@ -77,10 +76,10 @@ fn answer(shared: &Rc<Shared>, url: String) -> Promise {
             return Promise::resolve(&fallback);
         }
     }
-    let existing = shared.recs.in_flight.borrow().get(&url).cloned();
+    let existing = shared.recs.in_flight.borrow().iter().find(|(u, _)| *u == url).map(|(_, p)| p.clone());
     let request = existing.unwrap_or_else(|| {
         let promise = future_to_promise(fetch(Rc::downgrade(shared), url.clone()));
-        shared.recs.in_flight.borrow_mut().insert(url, promise.clone());
+        shared.recs.in_flight.borrow_mut().push((url, promise.clone()));
         promise
     });
     future_to_promise(async move { Ok(copy(&JsFuture::from(request).await.unwrap_or(JsValue::UNDEFINED))) })
@@ -94,7 +93,7 @@ async fn fetch(shared: Weak<Shared>, url: String) -> Result<JsValue, JsValue> {
     let reply =
         transport::send(&request, Options { timeout_ms, read_body: true, keepalive: false, bypass_cache: false }).await;
     let Some(shared) = shared.upgrade() else { return Ok(Array::new().into()) };
-    shared.recs.in_flight.borrow_mut().remove(&url);
+    shared.recs.in_flight.borrow_mut().retain(|(u, _)| *u != url);
     let now = now_ms();
     let good = (200..300).contains(&reply.status).then(|| parse_items(&reply.body)).flatten();
     let reason = match good {
@@ -137,7 +136,14 @@ fn categories(call: Call, params: &JsValue) -> Result<(Vec<u64>, Vec<String>), I
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            let n = v.as_f64().or_else(|| v.as_string().and_then(|s| s.trim().parse().ok()));
+            let digits = v.as_string().map(|s| {
+                if s.trim() == "0" {
+                    Some(0.0)
+                } else {
+                    ItemId::parse(s.trim()).ok().map(|id| id.get() as f64)
+                }
+            });
+            let n = v.as_f64().or(digits.flatten());
             n.ok_or(Invalid::Category)
                 .and_then(recs::category_id)
                 .map_err(|p| InputError::new(call.0, format!("params.categoryIds[{i}]"), p))

@@ -73,7 +73,8 @@ impl CookieStore {
         // Walk up from the shortest candidate ("example.com") until the browser accepts the
         // cookie: the first that sticks is the registrable domain, shared by every subdomain.
         let labels: Vec<&str> = host.split('.').collect();
-        let is_ip = host.parse::<std::net::IpAddr>().is_ok() || labels.len() < 2;
+        // An IP address (v4 digits and dots, or a bracketed v6) has no registrable domain.
+        let is_ip = host.bytes().all(|b| b.is_ascii_digit() || b == b'.') || host.contains(':') || labels.len() < 2;
         if !is_ip {
             for take in 2..=labels.len() {
                 store.domain = format!("; domain={}", labels[labels.len() - take..].join("."));
@@ -146,7 +147,11 @@ pub fn open(mode: StorageMode) -> Stores {
     let cookie = || CookieStore::open().map(|s| Rc::new(s) as SharedStore);
     let memory: SharedStore = Rc::new(MemoryStore::default());
     let (local, cookie) = match mode {
-        StorageMode::Auto => (local(), cookie()),
+        // The cookie is only probed (several writes) when localStorage is not usable.
+        StorageMode::Auto => match local() {
+            Some(local) => (Some(local), None),
+            None => (None, cookie()),
+        },
         StorageMode::Local => (local(), None),
         StorageMode::Cookie => (None, cookie()),
         StorageMode::Memory => (None, None),
