@@ -104,21 +104,6 @@ impl<S: Store + ?Sized> Store for Rc<S> {
     }
 }
 
-impl<S: Store + ?Sized> Store for Box<S> {
-    fn get(&self, key: &str) -> Option<String> {
-        (**self).get(key)
-    }
-    fn set(&self, key: &str, value: &str) -> Result<(), WriteFailed> {
-        (**self).set(key, value)
-    }
-    fn remove(&self, key: &str) {
-        (**self).remove(key)
-    }
-    fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
-        (**self).keys_with_prefix(prefix)
-    }
-}
-
 /// Tries stores in order: reads come from the first that has the key, writes go to the first
 /// that accepts them. Used for the visitor id: localStorage, then a cookie, then memory.
 #[derive(Debug, Clone)]

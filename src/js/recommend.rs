@@ -13,6 +13,7 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use super::args::{field, Call};
 use super::sender::Shared;
 use super::tracker::{track_recommendation, Tracker};
+use crate::core::engine::Engine;
 use crate::core::error::InputError;
 use crate::core::ids::{Invalid, ItemId, MAX_ID};
 use crate::core::problem::Problem;
@@ -115,9 +116,23 @@ async fn fetch(shared: Weak<Shared>, url: String) -> Result<JsValue, JsValue> {
     Ok(fallback.map(JsValue::from).unwrap_or_else(|| Array::new().into()))
 }
 
-fn report(shared: &Shared, error: InputError) -> Promise {
-    shared.reporter.report(&Problem::Input(error));
-    resolved_empty()
+/// Builds the request URL with `build` and serves it; a refused argument resolves to `[]` and
+/// goes to `onError` (reported after the engine is released, since `onError` may call back in).
+fn request(shared: &Rc<Shared>, build: impl FnOnce(&Engine, Api<'_>) -> Result<String, InputError>) -> Promise {
+    let built = match shared.engine.try_borrow() {
+        Ok(engine) => {
+            let config = engine.config();
+            build(&engine, Api { base: &config.api_url, partner_id: &config.partner_id })
+        }
+        Err(_) => return resolved_empty(),
+    };
+    match built {
+        Ok(url) => answer(shared, url),
+        Err(error) => {
+            shared.reporter.report(&Problem::Input(error));
+            resolved_empty()
+        }
+    }
 }
 
 /// `params.categoryIds` / `params.categoryPaths` for category algorithms.
@@ -198,22 +213,11 @@ impl Tracker {
     ) -> Promise {
         let call = Call("recommend");
         let params = params.unwrap_or(JsValue::UNDEFINED);
-        let url = {
-            let Ok(engine) = self.shared.engine.try_borrow() else { return resolved_empty() };
-            let built = recommendation(call, &algorithm, &params).and_then(|rec| {
-                let stock = call.stock(&params, engine.config().stock_id.as_ref())?;
-                let api = Api { base: &engine.config().api_url, partner_id: &engine.config().partner_id };
-                Ok(api.recommendation(&rec, stock.as_ref(), engine.session_or_candidate()))
-            });
-            match built {
-                Ok(url) => url,
-                Err(error) => {
-                    drop(engine);
-                    return report(&self.shared, error);
-                }
-            }
-        };
-        answer(&self.shared, url)
+        request(&self.shared, |engine, api| {
+            let rec = recommendation(call, &algorithm, &params)?;
+            let stock = call.stock(&params, engine.config().stock_id.as_ref())?;
+            Ok(api.recommendation(&rec, stock.as_ref(), engine.session_or_candidate()))
+        })
     }
 
     /// Details of products by id (name, price, picture…), with the same timeout and fallback
@@ -226,23 +230,11 @@ impl Tracker {
     ) -> Promise {
         let call = Call("items");
         let options = options.unwrap_or(JsValue::UNDEFINED);
-        let url = {
-            let Ok(engine) = self.shared.engine.try_borrow() else { return resolved_empty() };
-            let built: Result<String, InputError> = (|| {
-                let items: Vec<ItemId> = call.items("productIds", &product_ids)?;
-                let stock = call.stock(&options, engine.config().stock_id.as_ref())?;
-                let api = Api { base: &engine.config().api_url, partner_id: &engine.config().partner_id };
-                Ok(api.items(&items, stock.as_ref()))
-            })();
-            match built {
-                Ok(url) => url,
-                Err(error) => {
-                    drop(engine);
-                    return report(&self.shared, error);
-                }
-            }
-        };
-        answer(&self.shared, url)
+        request(&self.shared, |engine, api| {
+            let items = call.items("productIds", &product_ids)?;
+            let stock = call.stock(&options, engine.config().stock_id.as_ref())?;
+            Ok(api.items(&items, stock.as_ref()))
+        })
     }
 
     /// Credits clicks inside a recommendation block to `methodName` (the algorithm): a click

@@ -2,28 +2,15 @@
 // Retry-After, refusals, offline, reloads, page close, broken storage, two tabs, the queue bound,
 // and consent.
 import assert from "node:assert/strict";
-import { after, before, beforeEach, test } from "node:test";
-import { PARTNER_ID, ensurePkgBuilt, launchBrowser, mockRequests, startStack, waitFor } from "./harness.mjs";
+import { beforeEach, test } from "node:test";
+import { PARTNER_ID, mockRequests, useStack, waitFor } from "./harness.mjs";
 import { call, createTracker, openTestPage, reloadTestPage } from "./page.mjs";
 
-let stack;
-let browser;
-
-before(async () => {
-  ensurePkgBuilt();
-  stack = await startStack();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await stack?.close();
-});
-
-beforeEach(() => stack.mock.reset());
+const env = useStack();
+beforeEach(() => env.stack.mock.reset());
 
 const searches = async () =>
-  (await mockRequests(stack.mockUrl, `/1.0/event/search/${PARTNER_ID}`)).map((r) => ({
+  (await mockRequests(env.stack.mockUrl, `/1.0/event/search/${PARTNER_ID}`)).map((r) => ({
     phrase: r.query.searchPhrase,
     status: r.status,
     at: r.at,
@@ -31,8 +18,8 @@ const searches = async () =>
 const delivered = async () => (await searches()).filter((r) => r.status === 200).map((r) => r.phrase);
 
 async function newPage(context, extra) {
-  const page = await openTestPage(context, stack.demoUrl);
-  const created = await createTracker(page, stack.mockUrl, extra);
+  const page = await openTestPage(context, env.stack.demoUrl);
+  const created = await createTracker(page, env.stack.mockUrl, extra);
   assert.ok(created.ok, JSON.stringify(created));
   return page;
 }
@@ -42,16 +29,16 @@ async function readyPage(context, extra) {
   const page = await newPage(context, extra);
   await call(page, "search", "warm-up");
   await waitFor(async () => (await delivered()).includes("warm-up"), { message: "warm-up delivered" });
-  stack.mock.reset();
+  env.stack.mock.reset();
   return page;
 }
 
 const track = (page, ...phrases) => page.evaluate((ps) => ps.map((p) => window.rr.search(p)), phrases);
 
 test("503 three times, then 200: every event delivered once, in order", async () => {
-  const context = await browser.browser.newContext();
+  const context = await env.browser.browser.newContext();
   const page = await readyPage(context);
-  stack.mock.fault({ match: "/1.0/event/", status: 503, count: 3 });
+  env.stack.mock.fault({ match: "/1.0/event/", status: 503, count: 3 });
   await track(page, "one", "two", "three");
   await waitFor(async () => (await delivered()).length === 3, { timeout: 15000, message: "three delivered" });
   const all = await searches();
@@ -65,9 +52,9 @@ test("503 three times, then 200: every event delivered once, in order", async ()
 });
 
 test("429 with Retry-After is honoured", async () => {
-  const context = await browser.browser.newContext();
+  const context = await env.browser.browser.newContext();
   const page = await readyPage(context);
-  stack.mock.fault({ match: "/1.0/event/", status: 429, retryAfter: "3", count: 1 });
+  env.stack.mock.fault({ match: "/1.0/event/", status: 429, retryAfter: "3", count: 1 });
   await track(page, "later");
   await waitFor(async () => (await delivered()).includes("later"), { timeout: 10000 });
   const [first, second] = await searches();
@@ -77,9 +64,9 @@ test("429 with Retry-After is honoured", async () => {
 });
 
 test("a 400 is dropped and reported; later events are still delivered", async () => {
-  const context = await browser.browser.newContext();
+  const context = await env.browser.browser.newContext();
   const page = await readyPage(context);
-  stack.mock.fault({ match: "/1.0/event/search/", status: 400, count: 1 });
+  env.stack.mock.fault({ match: "/1.0/event/search/", status: 400, count: 1 });
   await track(page, "refused", "accepted");
   await waitFor(async () => (await delivered()).includes("accepted"));
   assert.deepEqual((await searches()).map((r) => r.phrase), ["refused", "accepted"], "no retry of the 400");
@@ -91,7 +78,7 @@ test("a 400 is dropped and reported; later events are still delivered", async ()
 });
 
 test("offline: queued, nothing attempted; back online: delivered", async () => {
-  const context = await browser.browser.newContext();
+  const context = await env.browser.browser.newContext();
   const page = await readyPage(context);
   await context.setOffline(true);
   await track(page, "o1", "o2");
@@ -106,22 +93,22 @@ test("offline: queued, nothing attempted; back online: delivered", async () => {
 });
 
 test("events queued while the network is blocked are delivered after a reload", async () => {
-  const context = await browser.browser.newContext();
+  const context = await env.browser.browser.newContext();
   const page = await readyPage(context);
-  await context.route(`${stack.mockUrl}/**`, (route) => route.abort("connectionrefused"));
+  await context.route(`${env.stack.mockUrl}/**`, (route) => route.abort("connectionrefused"));
   await track(page, "r1", "r2");
   await page.waitForTimeout(300);
   assert.equal(await page.evaluate(() => window.rr.pending), 2);
-  await context.unroute(`${stack.mockUrl}/**`);
+  await context.unroute(`${env.stack.mockUrl}/**`);
   await reloadTestPage(page);
-  await createTracker(page, stack.mockUrl);
+  await createTracker(page, env.stack.mockUrl);
   await waitFor(async () => (await delivered()).length === 2, { message: "delivered by the next page" });
   assert.deepEqual(await delivered(), ["r1", "r2"]);
   await context.close();
 });
 
 test("a page closed right after a tracking call still delivers (keepalive), once", async () => {
-  const context = await browser.browser.newContext();
+  const context = await env.browser.browser.newContext();
   const page = await readyPage(context);
   await page.evaluate(() => ["c1", "c2", "c3"].forEach((p) => window.rr.search(p)));
   await page.close({ runBeforeUnload: true });
@@ -135,7 +122,7 @@ test("a page closed right after a tracking call still delivers (keepalive), once
 });
 
 test("with localStorage and cookies broken, events are still delivered within the session", async () => {
-  const context = await browser.browser.newContext();
+  const context = await env.browser.browser.newContext();
   await context.addInitScript(() => {
     Object.defineProperty(window, "localStorage", { get() { throw new DOMException("denied", "SecurityError"); } });
     Object.defineProperty(Document.prototype, "cookie", { get: () => "", set: () => {} });
@@ -148,7 +135,7 @@ test("with localStorage and cookies broken, events are still delivered within th
 });
 
 test("with localStorage full, events are still delivered and reported once", async () => {
-  const context = await browser.browser.newContext();
+  const context = await env.browser.browser.newContext();
   const page = await readyPage(context);
   await page.evaluate(() => {
     let n = 0;
@@ -167,7 +154,7 @@ test("with localStorage full, events are still delivered and reported once", asy
 });
 
 test("two tabs tracking at the same time: every event arrives exactly once", async () => {
-  const context = await browser.browser.newContext();
+  const context = await env.browser.browser.newContext();
   const a = await readyPage(context);
   const b = await newPage(context);
   const n = 15;
@@ -187,7 +174,7 @@ test("two tabs tracking at the same time: every event arrives exactly once", asy
 });
 
 test("the queue keeps at most maxQueue events, dropping the oldest and saying so", async () => {
-  const context = await browser.browser.newContext();
+  const context = await env.browser.browser.newContext();
   const page = await readyPage(context, { maxQueue: 3 });
   await context.setOffline(true);
   await track(page, "m1", "m2", "m3", "m4", "m5");
@@ -201,11 +188,11 @@ test("the queue keeps at most maxQueue events, dropping the oldest and saying so
 });
 
 test("consent: silent until optIn; optOut clears and is remembered; forget renews the id", async () => {
-  const context = await browser.browser.newContext();
+  const context = await env.browser.browser.newContext();
   const page = await newPage(context, { consent: false });
   assert.equal(await call(page, "search", "before consent"), true);
   await page.waitForTimeout(300);
-  assert.deepEqual(await mockRequests(stack.mockUrl), [], "nothing sent");
+  assert.deepEqual(await mockRequests(env.stack.mockUrl), [], "nothing sent");
   assert.deepEqual(await page.evaluate(() => Object.keys(localStorage)), [], "nothing stored");
   await page.evaluate(() => window.rr.optIn());
   await waitFor(async () => (await delivered()).includes("before consent"));
@@ -219,7 +206,7 @@ test("consent: silent until optIn; optOut clears and is remembered; forget renew
   assert.equal(await call(page, "search", "after opt-out"), false);
   await context.setOffline(false);
   await reloadTestPage(page);
-  await createTracker(page, stack.mockUrl);
+  await createTracker(page, env.stack.mockUrl);
   assert.equal(await call(page, "search", "next visit"), false, "opt-out remembered");
   await page.evaluate(() => window.rr.optIn());
   await page.evaluate(() => window.rr.forget());
@@ -228,7 +215,7 @@ test("consent: silent until optIn; optOut clears and is remembered; forget renew
   assert.notEqual(renewed, id);
   await call(page, "search", "new visitor");
   await waitFor(async () => (await delivered()).includes("new visitor"));
-  const last = (await mockRequests(stack.mockUrl, "/1.0/event/search/")).at(-1);
+  const last = (await mockRequests(env.stack.mockUrl, "/1.0/event/search/")).at(-1);
   assert.equal(last.query.sessionExternalId, renewed);
   assert.ok(!(await delivered()).includes("queued then refused"));
   await context.close();

@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { after, before } from "node:test";
 import { chromium } from "playwright-core";
 import { startDemoServer, PARTNER_ID } from "../../www/server.mjs";
 
@@ -164,4 +165,27 @@ export async function openDemo(page, demoUrl, { timeout = 15000 } = {}) {
   await page.goto(`${String(demoUrl).replace(/\/+$/, "")}/`);
   await page.waitForFunction(() => document.documentElement.dataset.ready, null, { timeout });
   return page.evaluate(() => document.documentElement.dataset.ready);
+}
+
+/**
+ * For a test file: starts the stack and a browser before its tests and closes them after.
+ * Returns `{ stack, browser }`, filled in once the tests run. `beforeClose(env)` runs first when
+ * closing (for checks over everything the tests sent).
+ */
+export function useStack({ beforeClose } = {}) {
+  const env = { stack: undefined, browser: undefined };
+  before(async () => {
+    ensurePkgBuilt();
+    env.stack = await startStack();
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    try {
+      if (beforeClose && env.stack) await beforeClose(env);
+    } finally {
+      await env.browser?.close();
+      await env.stack?.close();
+    }
+  });
+  return env;
 }

@@ -2,42 +2,30 @@
 // camelCase items, the 500 ms fallback, Cache-Control, 429 backoff, garbage answers, and the
 // block attribution helper.
 import assert from "node:assert/strict";
-import { after, before, beforeEach, test } from "node:test";
-import { PARTNER_ID, ensurePkgBuilt, launchBrowser, mockRequests, startStack, waitFor } from "./harness.mjs";
+import { beforeEach, test } from "node:test";
+import { PARTNER_ID, mockRequests, useStack, waitFor } from "./harness.mjs";
 import { createTracker, openTestPage } from "./page.mjs";
 
-let stack;
-let browser;
+const env = useStack();
 let context;
 let page;
-
-before(async () => {
-  ensurePkgBuilt();
-  stack = await startStack();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await stack?.close();
-});
 
 // A fresh browser context per test: the browser's own HTTP cache honours Cache-Control too, and
 // must not carry answers from one test into the next.
 beforeEach(async () => {
-  stack.mock.reset();
+  env.stack.mock.reset();
   await context?.close();
-  context = await browser.browser.newContext();
-  page = await openTestPage(context, stack.demoUrl);
-  const created = await createTracker(page, stack.mockUrl);
+  context = await env.browser.browser.newContext();
+  page = await openTestPage(context, env.stack.demoUrl);
+  const created = await createTracker(page, env.stack.mockUrl);
   assert.ok(created.ok);
 });
 
-const behaviour = (b) => fetch(`${stack.mockUrl}/__behaviour`, { method: "POST", body: JSON.stringify(b) });
+const behaviour = (b) => fetch(`${env.stack.mockUrl}/__behaviour`, { method: "POST", body: JSON.stringify(b) });
 
 const recommend = (algorithm, params) =>
   page.evaluate(([a, p]) => window.rr.recommend(a, p), [algorithm, params]);
-const recRequests = () => mockRequests(stack.mockUrl, "/api/");
+const recRequests = () => mockRequests(env.stack.mockUrl, "/api/");
 const timed = (fn) =>
   page.evaluate(async (fn) => {
     const t0 = performance.now();
@@ -59,7 +47,7 @@ test("every algorithm reaches the mock with its parameters and comes back camelC
     ["visitorinterest", undefined, {}],
   ];
   for (const [algorithm, params, query] of cases) {
-    stack.mock.reset();
+    env.stack.mock.reset();
     const items = await recommend(algorithm, params);
     const [req] = await recRequests();
     assert.equal(req.path, `/api/2.0/recommendation/${algorithm}/${PARTNER_ID}/`, algorithm);
@@ -108,8 +96,8 @@ test("invalid parameters resolve to [] and are reported, without a request", asy
 
 test("a 2 s answer is cut at 500 ms: the last good answer, else []", async () => {
   await behaviour({ cacheControl: "no-store" });
-  await stack.mock.fault({ match: "/api/", delayMs: 2000, count: 1 });
-  await createTracker(page, stack.mockUrl); // a new tracker: nothing cached
+  await env.stack.mock.fault({ match: "/api/", delayMs: 2000, count: 1 });
+  await createTracker(page, env.stack.mockUrl); // a new tracker: nothing cached
   const cold = await timed(`() => window.rr.recommend("latest", { categoryIds: [3] })`);
   assert.deepEqual(cold.items, []);
   assert.ok(cold.ms >= 450 && cold.ms < 900, `resolved after ${cold.ms} ms`);
@@ -118,11 +106,11 @@ test("a 2 s answer is cut at 500 ms: the last good answer, else []", async () =>
   assert.match(errors.at(-1).message, /no answer within 500 ms/);
 
   // With a good answer on record, the slow one falls back to it.
-  stack.mock.reset();
+  env.stack.mock.reset();
   await behaviour({ cacheControl: "no-cache" });
   const good = await recommend("popular", { categoryIds: [1] });
   assert.ok(good.length > 0);
-  await stack.mock.fault({ match: "/api/", delayMs: 2000, count: 1 });
+  await env.stack.mock.fault({ match: "/api/", delayMs: 2000, count: 1 });
   const slow = await timed(`() => window.rr.recommend("popular", { categoryIds: [1] })`);
   assert.deepEqual(slow.items, good);
   assert.ok(slow.ms < 900, `resolved after ${slow.ms} ms`);
@@ -137,12 +125,12 @@ test("Cache-Control max-age is served from memory, then refetched; no-store neve
   await recommend("popular", { categoryIds: [2] });
   assert.equal((await recRequests()).length, 2, "refetched after max-age");
 
-  stack.mock.reset();
+  env.stack.mock.reset();
   await behaviour({ cacheControl: "no-store" });
   const first = await recommend("accessories", { itemIds: [101] });
   await recommend("accessories", { itemIds: [101] });
   assert.equal((await recRequests()).length, 2, "no-store is asked every time");
-  await stack.mock.fault({ match: "/api/", status: 503, count: 1 });
+  await env.stack.mock.fault({ match: "/api/", status: 503, count: 1 });
   assert.ok(first.length > 0);
   assert.deepEqual(await recommend("accessories", { itemIds: [101] }), [], "no-store is not a fallback either");
 });
@@ -159,7 +147,7 @@ test("identical concurrent requests share one network call", async () => {
 test("429 pauses requests (Retry-After) and serves the fallback meanwhile", async () => {
   await behaviour({ cacheControl: "no-cache" });
   const good = await recommend("related", { itemIds: [105] });
-  await stack.mock.fault({ match: "/api/", status: 429, retryAfter: "2", count: 1 });
+  await env.stack.mock.fault({ match: "/api/", status: 429, retryAfter: "2", count: 1 });
   assert.deepEqual(await recommend("related", { itemIds: [105] }), good);
   assert.deepEqual(await recommend("related", { itemIds: [105] }), good);
   assert.equal((await recRequests()).length, 2, "no request during the pause");
@@ -171,9 +159,9 @@ test("429 pauses requests (Retry-After) and serves the fallback meanwhile", asyn
 test("a garbage answer falls back", async () => {
   await behaviour({ cacheControl: "no-cache" });
   const good = await recommend("latest", { categoryIds: [0] });
-  await stack.mock.fault({ match: "/api/", status: 200, body: "{not json", count: 1 });
+  await env.stack.mock.fault({ match: "/api/", status: 200, body: "{not json", count: 1 });
   assert.deepEqual(await recommend("latest", { categoryIds: [0] }), good);
-  await stack.mock.fault({ match: "/api/", status: 200, body: '{"items":[]}', count: 1 });
+  await env.stack.mock.fault({ match: "/api/", status: 200, body: '{"items":[]}', count: 1 });
   assert.deepEqual(await recommend("latest", { categoryIds: [0] }), good);
   const messages = (await page.evaluate(() => window.rrErrors)).map((e) => e.message);
   assert.ok(messages.every((m) => /not a list of products/.test(m)), messages.join("\n"));
@@ -194,12 +182,12 @@ test("trackBlock credits clicks and add-to-cart to the algorithm", async () => {
   await page.click("#block .name");
   await page.evaluate(() => window.rr.flush());
   const sent = await waitFor(async () => {
-    const r = (await mockRequests(stack.mockUrl, "/1.0/event/recom")).filter((x) => x.status === 200);
+    const r = (await mockRequests(env.stack.mockUrl, "/1.0/event/recom")).filter((x) => x.status === 200);
     return r.length >= 2 && r;
   });
   await page.waitForTimeout(200);
   assert.deepEqual(
-    (await mockRequests(stack.mockUrl, "/1.0/event/recom")).map((r) => [r.path, r.query.suggestMethod]),
+    (await mockRequests(env.stack.mockUrl, "/1.0/event/recom")).map((r) => [r.path, r.query.suggestMethod]),
     [
       [`/1.0/event/recomMouseDown/${PARTNER_ID}/105`, "popular"],
       [`/1.0/event/recomAddToBasket/${PARTNER_ID}/107`, "popular"],

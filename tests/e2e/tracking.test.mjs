@@ -1,51 +1,33 @@
 // End-to-end: every tracking method in headless Chromium against the strict mock Retail Rocket,
 // identity persistence across reloads and browser restarts, and the secret guard.
 import assert from "node:assert/strict";
-import { after, before, beforeEach, test } from "node:test";
-import {
-  PARTNER_ID,
-  ensurePkgBuilt,
-  launchBrowser,
-  mockRequests,
-  removeDir,
-  startStack,
-  tempProfileDir,
-  waitFor,
-} from "./harness.mjs";
+import { beforeEach, test } from "node:test";
+import { PARTNER_ID, launchBrowser, mockRequests, removeDir, tempProfileDir, useStack, waitFor } from "./harness.mjs";
 import { call, createTracker, openTestPage, reloadTestPage } from "./page.mjs";
 
-let stack;
-let browser;
-
-before(async () => {
-  ensurePkgBuilt();
-  stack = await startStack();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  // Whatever the tests did, nothing that crossed the wire carried a secret.
-  const all = await mockRequests(stack.mockUrl);
-  for (const r of all) {
-    assert.equal(r.flagged, null, `${r.method} ${r.path} was flagged: ${r.flagged}`);
-    const keys = Object.keys(r.query).map((k) => k.toLowerCase());
-    assert.ok(!keys.includes("apikey"), `${r.path} carries apiKey`);
-    for (const h of ["authorization", "x-api-key", "x-authorization"]) {
-      assert.equal(r.headers[h], undefined, `${r.path} carries ${h}`);
+const env = useStack({
+  beforeClose: async () => {
+    // Whatever the tests did, nothing that crossed the wire carried a secret.
+    const all = await mockRequests(env.stack.mockUrl);
+    for (const r of all) {
+      assert.equal(r.flagged, null, `${r.method} ${r.path} was flagged: ${r.flagged}`);
+      const keys = Object.keys(r.query).map((k) => k.toLowerCase());
+      assert.ok(!keys.includes("apikey"), `${r.path} carries apiKey`);
+      for (const h of ["authorization", "x-api-key", "x-authorization"]) {
+        assert.equal(r.headers[h], undefined, `${r.path} carries ${h}`);
+      }
     }
-  }
-  await browser?.close();
-  await stack?.close();
+  },
 });
 
-beforeEach(() => stack.mock.reset());
+beforeEach(() => env.stack.mock.reset());
 
-const events = async () => (await mockRequests(stack.mockUrl, "/1.0/event/")).filter((r) => !r.path.includes("/initialize/"));
+const events = async () => (await mockRequests(env.stack.mockUrl, "/1.0/event/")).filter((r) => !r.path.includes("/initialize/"));
 
 async function freshTracker(extra) {
-  const context = await browser.browser.newContext();
-  const page = await openTestPage(context, stack.demoUrl);
-  const created = await createTracker(page, stack.mockUrl, extra);
+  const context = await env.browser.browser.newContext();
+  const page = await openTestPage(context, env.stack.demoUrl);
+  const created = await createTracker(page, env.stack.mockUrl, extra);
   assert.ok(created.ok, JSON.stringify(created));
   return { context, page, id: created.sessionExternalId };
 }
@@ -73,7 +55,7 @@ test("every rrApi method reaches the mock in Retail Rocket's wire format", async
     const r = await events();
     return r.length === calls.length && r;
   }, { message: "all events recorded" });
-  const init = (await mockRequests(stack.mockUrl, `/1.0/event/initialize/${PARTNER_ID}`))[0];
+  const init = (await mockRequests(env.stack.mockUrl, `/1.0/event/initialize/${PARTNER_ID}`))[0];
   assert.equal(init.query.session, id, "the first handshake offers our own id as the session candidate");
 
   const pid = PARTNER_ID;
@@ -134,7 +116,7 @@ test("a view right after a recommendation click credits it; other views do not",
   const { context, page } = await freshTracker();
   await call(page, "recomMouseDown", 108, { methodName: "alternative" });
   await reloadTestPage(page); // the click usually navigates to the product page
-  await createTracker(page, stack.mockUrl);
+  await createTracker(page, env.stack.mockUrl);
   await call(page, "view", 108);
   await call(page, "view", 109);
   await page.evaluate(() => window.rr.flush());
@@ -176,7 +158,7 @@ test("invalid calls return false, send nothing and say what was wrong", async ()
   assert.equal(errors[7].argument, "order.transaction");
   assert.equal(await page.evaluate(() => window.rr.pending), 0);
   await page.waitForTimeout(300);
-  assert.deepEqual(await mockRequests(stack.mockUrl), [], "nothing reached the wire");
+  assert.deepEqual(await mockRequests(env.stack.mockUrl), [], "nothing reached the wire");
   await context.close();
 });
 
@@ -185,12 +167,12 @@ test("the id and the Retail Rocket session survive a reload", async () => {
   await call(page, "view", 101);
   await page.evaluate(() => window.rr.flush());
   await reloadTestPage(page);
-  const again = await createTracker(page, stack.mockUrl);
+  const again = await createTracker(page, env.stack.mockUrl);
   assert.equal(again.sessionExternalId, id);
   await call(page, "view", 102);
   await page.evaluate(() => window.rr.flush());
   await waitFor(async () => (await events()).length === 2);
-  const inits = await mockRequests(stack.mockUrl, "/1.0/event/initialize/");
+  const inits = await mockRequests(env.stack.mockUrl, "/1.0/event/initialize/");
   assert.equal(inits.length, 1, "the stored session is reused, not asked for again");
   await context.close();
 });
@@ -201,8 +183,8 @@ test("the id survives a browser restart on the same profile", async () => {
     const ids = [];
     for (let run = 0; run < 2; run++) {
       const b = await launchBrowser({ userDataDir: profile });
-      const page = await openTestPage(b.context, stack.demoUrl);
-      const created = await createTracker(page, stack.mockUrl);
+      const page = await openTestPage(b.context, env.stack.demoUrl);
+      const created = await createTracker(page, env.stack.mockUrl);
       ids.push(created.sessionExternalId);
       await b.close();
     }
@@ -215,19 +197,19 @@ test("the id survives a browser restart on the same profile", async () => {
 
 test("a native app's id is used, persisted, and wins over the stored one", async () => {
   const { context, page, id } = await freshTracker();
-  const app = await createTracker(page, stack.mockUrl, { sessionExternalId: "F81D4FAE-7DEC-11D0-A765-00A0C91E6BF6" });
+  const app = await createTracker(page, env.stack.mockUrl, { sessionExternalId: "F81D4FAE-7DEC-11D0-A765-00A0C91E6BF6" });
   assert.equal(app.sessionExternalId, "F81D4FAE7DEC11D0A76500A0C91E6BF6");
   assert.notEqual(app.sessionExternalId, id);
-  const later = await createTracker(page, stack.mockUrl);
+  const later = await createTracker(page, env.stack.mockUrl);
   assert.equal(later.sessionExternalId, "F81D4FAE7DEC11D0A76500A0C91E6BF6");
   await context.close();
 });
 
 test("a config carrying a secret is refused before anything is sent", async () => {
   const { context, page } = await freshTracker();
-  await stack.mock.reset();
+  await env.stack.mock.reset();
   for (const key of ["apiKey", "apikey", "X-API-KEY", "Authorization", "token", "secret", "key"]) {
-    const result = await createTracker(page, stack.mockUrl, { [key]: "s3cr3t-value" });
+    const result = await createTracker(page, env.stack.mockUrl, { [key]: "s3cr3t-value" });
     assert.equal(result.error?.name, "TypeError", key);
     assert.equal(result.error.code, "config_secret", key);
     assert.match(result.error.message, /secret/);
@@ -236,6 +218,6 @@ test("a config carrying a secret is refused before anything is sent", async () =
   const plain = await createTracker(page, "http://tracking.example.com");
   assert.equal(plain.error?.code, "config_invalid", "plain http to a remote host is refused");
   await page.waitForTimeout(200);
-  assert.deepEqual(await mockRequests(stack.mockUrl), []);
+  assert.deepEqual(await mockRequests(env.stack.mockUrl), []);
   await context.close();
 });
