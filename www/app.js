@@ -4,7 +4,9 @@
 
 const DEFAULT_CONFIG = { mockUrl: "http://127.0.0.1:8787", partnerId: "608423a9b126ac6ab3f8f0a5" };
 const ITEM_IDS = Array.from({ length: 12 }, (_, i) => 101 + i);
-const RECOMMENDER = "popular";
+const POPULAR_LIMIT = 8; // items shown in the Popular block
+const ALTERNATIVES_LIMIT = 4; // items shown next to the product the shopper is viewing
+const CONSENT_KEY = "rr-demo-consent"; // the demo's own note of the last choice (the tracker has no getter)
 const POLL_MS = 1000;
 const LOG_LIMIT = 200;
 const HIDDEN_PARAMS = new Set(["session", "sessionExternalId", "format"]);
@@ -44,6 +46,9 @@ const state = {
   productSource: "",
   filter: { kind: "all" }, // { kind: "all" } | { kind: "category", id } | { kind: "path" } | { kind: "search", query }
   basket: new Map(), // itemId -> { item, qnt }
+  viewed: null, // the product open in the product panel
+  recItems: new Map(), // itemId -> item, for recommended items that are not in the grid
+  consent: "on", // "on" | "out": what the consent pill shows
   log: [], // newest first: { kind: "request", req } | { kind: "error", error, at }
   lastSeq: 0,
 };
@@ -135,7 +140,8 @@ function track(method, ...args) {
   } catch (err) {
     addLog({ kind: "error", error: { code: "threw", message: String(err?.message ?? err), method }, at: Date.now() });
   }
-  toast(`${call} → ${queued ? "queued" : "rejected"}`, queued ? "ok" : "bad");
+  const why = !queued && state.consent === "out" ? " (opted out)" : "";
+  toast(`${call} → ${queued ? "queued" : `rejected${why}`}`, queued ? "ok" : "bad");
   updateSessionInfo();
   return queued;
 }
@@ -171,6 +177,8 @@ function normalizeItem(raw) {
     url: pick("url", "Url") ?? "",
     categoryIds: (Array.isArray(categoryIds) ? categoryIds : [categoryIds]).map(Number).filter(Number.isFinite),
     isAvailable: pick("isAvailable", "IsAvailable") !== false,
+    vendor: String(pick("vendor", "Vendor") ?? ""),
+    description: String(pick("description", "Description") ?? ""),
   };
 }
 
@@ -238,18 +246,19 @@ function priceTag(item) {
 
 function productCard(item) {
   const inBasket = state.basket.has(item.itemId);
+  const current = state.viewed?.itemId === item.itemId;
   const card = h(
     "article",
     {
-      className: `card${inBasket ? " in-basket" : ""}`,
+      className: `card${inBasket ? " in-basket" : ""}${current ? " current" : ""}`,
       tabIndex: 0,
       dataset: { itemId: String(item.itemId) },
-      title: "Click to send view",
-      onclick: () => viewProduct(item, card),
+      title: "Click to open the product (sends view)",
+      onclick: () => openProduct(item),
       onkeydown: (e) => {
         if (e.target === card && (e.key === "Enter" || e.key === " ")) {
           e.preventDefault();
-          viewProduct(item, card);
+          openProduct(item);
         }
       },
     },
@@ -280,13 +289,6 @@ function productCard(item) {
   return card;
 }
 
-function viewProduct(item, card) {
-  track("view", item.itemId);
-  card.classList.remove("viewed");
-  void card.offsetWidth; // restart the highlight animation
-  card.classList.add("viewed");
-}
-
 function renderGrid() {
   const items = visibleProducts();
   $("#grid").replaceChildren(...items.map(productCard));
@@ -297,7 +299,7 @@ function renderGrid() {
     : f.kind === "path" ? ` in ${CATEGORY_PATH_EXAMPLE.path}`
     : f.kind === "search" ? ` matching “${f.query}”`
     : "";
-  $("#grid-info").textContent = `${items.length} of ${state.products.length} products${what} · loaded from ${state.productSource} · click a card to send view`;
+  $("#grid-info").textContent = `${items.length} of ${state.products.length} products${what} · loaded from ${state.productSource} · click a card to open it`;
   $("#group-view").textContent = `Group view (${items.length})`;
   $("#group-view").disabled = !items.length;
 }
@@ -343,9 +345,8 @@ function onSearch(event) {
 
 // ---------------------------------------------------------------- basket, order, email
 
-function addToBasket(item, { fromRecommendation = false } = {}) {
-  if (fromRecommendation) track("recomAddToCart", item.itemId, { methodName: RECOMMENDER });
-  else track("addToBasket", item.itemId);
+function addToBasket(item) {
+  track("addToBasket", item.itemId);
   const line = state.basket.get(item.itemId) ?? { item, qnt: 0 };
   line.qnt += 1;
   state.basket.set(item.itemId, line);
@@ -385,6 +386,7 @@ function renderBasket() {
   $("#basket-count").textContent = String(lines.reduce((n, l) => n + l.qnt, 0));
   $("#basket-total").textContent = formatPrice(total);
   $("#order").disabled = !lines.length;
+  if (state.viewed) renderProductPanel(); // its "in basket" note
 }
 
 let orderCounter = 1000;
@@ -405,26 +407,108 @@ function onEmail(event) {
   track("setEmail", $("#email").value.trim(), { isAgreedToReceiveMarketingMail: $("#email-agree").checked });
 }
 
-// ---------------------------------------------------------------- recommendations
+// ---------------------------------------------------------------- product panel
 
-async function loadRecommendations() {
-  let items = [];
-  let source = "placeholder: tracker.recommend() is not available yet";
-  if (typeof state.rr?.recommend === "function") {
+const findItem = (id) => state.products.find((p) => p.itemId === id) ?? state.recItems.get(id) ?? null;
+
+/**
+ * Opens a product, as a storefront's product page would: sends `view` and shows the product with
+ * its Alternatives block. After a click in a recommendation block, the tracker adds `recomItemId`
+ * to this view by itself (trackBlock recorded the click a moment earlier).
+ */
+function openProduct(item) {
+  track("view", item.itemId);
+  const panel = $("#product-panel");
+  const wasHidden = panel.hidden;
+  state.viewed = item;
+  renderProductPanel();
+  renderGrid();
+  loadAlternatives(item);
+  panel.classList.remove("flash");
+  void panel.offsetWidth; // restart the highlight animation
+  panel.classList.add("flash");
+  if (!wasHidden || panel.getBoundingClientRect().top < 0) panel.scrollIntoView({ block: "nearest" });
+}
+
+function closeProduct() {
+  state.viewed = null;
+  blockToken.alternatives += 1; // drop an answer still on its way
+  $("#product-panel").hidden = true;
+  renderGrid();
+}
+
+function renderProductPanel() {
+  const item = state.viewed;
+  const panel = $("#product-panel");
+  if (!item) {
+    panel.hidden = true;
+    return;
+  }
+  const inBasket = state.basket.get(item.itemId)?.qnt ?? 0;
+  const meta = [`#${item.itemId}`, item.categoryIds.map(categoryName).join(", "), item.vendor].filter(Boolean).join(" · ");
+  $("#product-detail").replaceChildren(
+    thumb(item, "large"),
+    h("div", { className: "product-info" },
+      h("div", { className: "product-head" },
+        h("h2", { id: "product-name" }, item.name),
+        h("button", { type: "button", className: "icon", title: "Close", "aria-label": "Close product", onclick: closeProduct }, "×"),
+      ),
+      h("div", { className: "meta muted" }, meta),
+      priceTag(item),
+      item.description ? h("p", { className: "description" }, item.description) : null,
+      h("div", { className: "product-actions" },
+        h("button", {
+          type: "button",
+          className: "primary small",
+          disabled: !item.isAvailable,
+          title: `addToBasket(${item.itemId})`,
+          onclick: () => addToBasket(item),
+        }, item.isAvailable ? "Add to basket" : "Out of stock"),
+        inBasket ? h("span", { className: "muted small-text" }, `${inBasket} in basket`) : null,
+      ),
+    ),
+  );
+  panel.hidden = false;
+}
+
+// ---------------------------------------------------------------- recommendation blocks
+
+// Each block is a container the tracker watches with trackBlock(): a click on an element with
+// data-rr-item-id sends recomMouseDown, a click on its data-rr-action="add-to-cart" button sends
+// recomAddToCart, both credited to the block's algorithm. The demo only adds what the shop does
+// with the click: open the product, or put it in the basket.
+
+const blockToken = { popular: 0, alternatives: 0 }; // newest request per block; older answers are dropped
+
+/** Lets the tracker credit clicks in `list` to `methodName`, then handles them as the shop. */
+function setupBlock(list, methodName) {
+  // Order matters: listeners on one element run in the order they were added, so trackBlock has
+  // recorded recomMouseDown before our listener opens the product and sends `view`.
+  if (state.rr) {
     try {
-      items = normalizeList(await state.rr.recommend(RECOMMENDER, { categoryIds: [0] }));
-      source = `recommend("${RECOMMENDER}")`;
+      state.rr.trackBlock(list, methodName);
     } catch (err) {
-      source = `placeholder: recommend("${RECOMMENDER}") failed (${err?.message ?? err})`;
+      addLog({ kind: "error", error: { code: "threw", message: String(err?.message ?? err), method: "trackBlock" }, at: Date.now() });
     }
   }
-  if (!items.length) {
-    if (source.startsWith("recommend")) source += " returned nothing; placeholder";
-    const discount = (p) => (p.oldPrice ?? p.price) / (p.price || 1);
-    items = [...state.products].sort((a, b) => discount(b) - discount(a)).slice(0, 4);
-  }
-  $("#recs-source").textContent = source;
-  $("#recs").replaceChildren(...items.slice(0, 8).map(recommendationCard));
+  list.addEventListener("click", (event) => {
+    const el = event.target.closest("[data-rr-item-id]");
+    if (!el || !list.contains(el)) return;
+    const item = findItem(Number(el.dataset.rrItemId));
+    if (!item) return;
+    const onAdd = event.target.closest('[data-rr-action="add-to-cart"]');
+    const sent = onAdd && el.contains(onAdd) ? "recomAddToCart" : "recomMouseDown";
+    if (state.rr) toast(`trackBlock: ${sent}(${item.itemId}, { methodName: "${methodName}" })`, "info");
+    if (sent === "recomAddToCart") addToBasket(item);
+    else openProduct(item);
+  });
+  // Keyboard: Enter or Space on an item is a click (trackBlock listens for clicks).
+  list.addEventListener("keydown", (event) => {
+    if ((event.key === "Enter" || event.key === " ") && event.target.matches?.("[data-rr-item-id]")) {
+      event.preventDefault();
+      event.target.click();
+    }
+  });
 }
 
 function recommendationCard(item) {
@@ -433,9 +517,8 @@ function recommendationCard(item) {
     {
       className: "rec",
       tabIndex: 0,
-      dataset: { itemId: String(item.itemId) },
-      title: "Click to send recomMouseDown",
-      onclick: () => track("recomMouseDown", item.itemId, { methodName: RECOMMENDER }),
+      dataset: { rrItemId: String(item.itemId) },
+      title: "Click to open (trackBlock sends recomMouseDown)",
     },
     thumb(item, "small"),
     h("div", { className: "rec-body" },
@@ -444,10 +527,89 @@ function recommendationCard(item) {
       h("button", {
         type: "button",
         className: "ghost small",
-        onclick: (e) => { e.stopPropagation(); addToBasket(item, { fromRecommendation: true }); },
+        disabled: !item.isAvailable,
+        dataset: { rrAction: "add-to-cart" },
+        title: "trackBlock sends recomAddToCart; the basket gets addToBasket",
       }, "+ Add"),
     ),
   );
+}
+
+function blockMessage(text, className = "rec-empty") {
+  return h("p", { className }, text);
+}
+
+/**
+ * Shows what `request` resolves to in `list`. recommend() never rejects and answers within
+ * 500 ms: with the last good answer, or [] when there is none, so [] gets a friendly empty state.
+ */
+async function renderBlock(name, list, request, limit) {
+  const token = ++blockToken[name];
+  list.setAttribute("aria-busy", "true");
+  list.replaceChildren(blockMessage("Loading recommendations…", "rec-loading"));
+  let items = [];
+  try {
+    items = normalizeList((await request()) ?? []);
+  } catch (err) {
+    addLog({ kind: "error", error: { code: "threw", message: String(err?.message ?? err), method: "recommend" }, at: Date.now() });
+  }
+  if (token !== blockToken[name]) return; // a newer request owns the block now
+  list.removeAttribute("aria-busy");
+  for (const item of items) if (!state.recItems.has(item.itemId)) state.recItems.set(item.itemId, item);
+  list.replaceChildren(
+    ...(items.length
+      ? items.slice(0, limit).map(recommendationCard)
+      : [blockMessage("No recommendations right now. The store works as usual.")]),
+  );
+}
+
+const recommend = (algorithm, params) => () =>
+  typeof state.rr?.recommend === "function" ? state.rr.recommend(algorithm, params) : Promise.resolve([]);
+
+const loadPopular = () => renderBlock("popular", $("#popular"), recommend("popular", { categoryIds: [0] }), POPULAR_LIMIT);
+
+const loadAlternatives = (item) =>
+  renderBlock("alternatives", $("#alternatives"), recommend("alternative", { itemIds: [item.itemId] }), ALTERNATIVES_LIMIT);
+
+// ---------------------------------------------------------------- consent
+
+function readConsentNote() {
+  try {
+    return localStorage.getItem(CONSENT_KEY) === "out" ? "out" : "on";
+  } catch {
+    return "on";
+  }
+}
+
+function setConsentNote(value) {
+  state.consent = value;
+  try {
+    localStorage.setItem(CONSENT_KEY, value);
+  } catch {
+    // the pill is only a reminder; the tracker keeps the real choice
+  }
+  renderConsent();
+}
+
+function renderConsent() {
+  const pill = $("#consent-state");
+  const out = state.consent === "out";
+  pill.textContent = !state.rr ? "–" : out ? "opted out" : "tracking on";
+  pill.className = !state.rr ? "" : out ? "bad" : "ok";
+}
+
+/** Runs a consent method (optOut, optIn, forget), then shows the new id and queue. */
+function consentCall(method, message) {
+  if (!state.rr) return;
+  try {
+    state.rr[method]();
+    toast(`${method}() → ${message}`, "info");
+  } catch (err) {
+    addLog({ kind: "error", error: { code: "threw", message: String(err?.message ?? err), method }, at: Date.now() });
+  }
+  if (method === "optOut") setConsentNote("out");
+  if (method === "optIn") setConsentNote("on");
+  updateSessionInfo();
 }
 
 // ---------------------------------------------------------------- live log of the mock
@@ -565,7 +727,8 @@ async function boot() {
     state.rr = await createTracker(state.config);
     status.textContent = "tracker ready";
     status.className = "pill ok";
-    $("#flush").disabled = false;
+    for (const id of ["#flush", "#opt-out", "#opt-in", "#forget"]) $(id).disabled = false;
+    state.consent = readConsentNote();
   } catch (err) {
     state.rr = null;
     status.textContent = "tracker unavailable";
@@ -578,6 +741,7 @@ async function boot() {
     );
   }
   updateSessionInfo();
+  renderConsent();
   setInterval(updateSessionInfo, 250);
 
   const { items, source } = await loadProducts();
@@ -596,6 +760,11 @@ async function boot() {
   $("#order").addEventListener("click", placeOrder);
   $("#email-form").addEventListener("submit", onEmail);
   $("#clear-log").addEventListener("click", clearLog);
+  $("#opt-out").addEventListener("click", () => consentCall("optOut", "queue emptied; nothing is stored or sent until optIn()"));
+  $("#opt-in").addEventListener("click", () => consentCall("optIn", "tracking on"));
+  $("#forget").addEventListener("click", () => consentCall("forget", "queue emptied, new sessionExternalId"));
+  setupBlock($("#popular"), "popular");
+  setupBlock($("#alternatives"), "alternative");
   $("#flush").addEventListener("click", async () => {
     try {
       await state.rr?.flush();
@@ -607,7 +776,7 @@ async function boot() {
   });
 
   pollMock();
-  await loadRecommendations();
+  await loadPopular();
   document.documentElement.dataset.ready = "true";
 }
 
@@ -618,6 +787,10 @@ window.demo = {
     return state.rr;
   },
   track,
+  openProduct: (id) => {
+    const item = findItem(Number(id));
+    if (item) openProduct(item);
+  },
 };
 
 boot().catch((err) => {
