@@ -106,13 +106,19 @@ async function loadConfig() {
   }
 }
 
-async function createTracker({ partnerId, mockUrl }) {
+// "?mode=relay" sends events through this demo server's first-party relay (/rr), which adds the
+// apiKey and forwards them to the mock's server API; the default is Retail Rocket's direct,
+// partnerId-only protocol.
+const RELAY_MODE = new URLSearchParams(location.search).get("mode") === "relay";
+
+async function createTracker({ partnerId, mockUrl, relayUrl }) {
   const { default: init, Tracker } = await import("/pkg/retailrocket_tracker.js");
   await init();
   return new Tracker({
     partnerId,
     trackingUrl: mockUrl,
     apiUrl: mockUrl,
+    ...(RELAY_MODE ? { relayUrl: relayUrl ?? "/rr" } : {}),
     debug: true,
     onError: (error) => addLog({ kind: "error", error, at: Date.now() }),
   });
@@ -651,9 +657,13 @@ function logLine(entry) {
   const pid = state.config.partnerId;
   const path = String(r.path ?? "").split(pid).join("{pid}");
   // Key params only: identity is in the header, "_…" are cache busters; the tooltip has everything.
-  const params = queryEntries(r.query).filter(([k]) => !HIDDEN_PARAMS.has(k) && !k.startsWith("_"));
+  // The relay's apiKey is what the mock's server API received: shown masked, never in full.
+  const params = queryEntries(r.query)
+    .filter(([k]) => !HIDDEN_PARAMS.has(k) && !k.startsWith("_"))
+    .map(([k, v]) => (k.toLowerCase() === "apikey" ? [k, "•••• (added by the relay)"] : [k, v]));
   const tone = status >= 500 || !status ? "s5" : status >= 400 ? "s4" : status >= 300 ? "s3" : "s2";
-  return h("li", { className: `entry${r.method === "OPTIONS" ? " preflight" : ""}`, title: JSON.stringify(r, null, 2) },
+  const masked = { ...r, query: Object.fromEntries(params), rawQuery: undefined };
+  return h("li", { className: `entry${r.method === "OPTIONS" ? " preflight" : ""}`, title: JSON.stringify(masked, null, 2) },
     h("div", { className: "line" },
       h("span", { className: "time" }, clock(r.at)),
       h("span", { className: `tag method ${String(r.method).toLowerCase()}` }, r.method),
@@ -722,6 +732,7 @@ async function clearLog() {
 
 async function boot() {
   state.config = await loadConfig();
+  $(RELAY_MODE ? "#mode-relay" : "#mode-direct").setAttribute("aria-current", "page");
   const status = $("#tracker-status");
   try {
     state.rr = await createTracker(state.config);

@@ -35,12 +35,14 @@ fn tab_id() -> String {
     random_bytes()[..4].iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Turns a tracking call's arguments (at a time, for an engine) into events, or says why not.
+pub(super) type BuildEvents<'a> = dyn Fn(u64, &Engine) -> Result<Vec<Event>, InputError> + 'a;
+
 /// Validates with `build`, queues what it returns, reports a refusal. Never panics: a
 /// re-entrant call (from inside `onError`) is refused rather than aliasing the engine.
-pub(super) fn track_with(
-    shared: &Rc<Shared>,
-    build: impl FnOnce(u64, &Engine) -> Result<Vec<Event>, InputError>,
-) -> bool {
+/// (`build` is a `&dyn Fn`: one copy of this function serves every method, which keeps the wasm
+/// small.)
+pub(super) fn track_with(shared: &Rc<Shared>, build: &BuildEvents<'_>) -> bool {
     let now = now_ms();
     let accepted = match shared.engine.try_borrow_mut() {
         Ok(mut engine) => match build(now, &engine) {
@@ -67,7 +69,7 @@ pub(super) fn track_recommendation(
     options: &JsValue,
 ) -> bool {
     let call = Call(method);
-    track_with(shared, |now, engine| {
+    track_with(shared, &|now, engine| {
         let item = call.item("productId", product_id)?;
         call.options("options", options)?;
         let method_name = match call.opt_text("options.methodName", &field(options, "methodName"))? {
@@ -91,7 +93,7 @@ fn engine_visitor(shared: &Shared) -> String {
 }
 
 impl Tracker {
-    fn track(&self, build: impl FnOnce(u64, &Engine) -> Result<Vec<Event>, InputError>) -> bool {
+    fn track(&self, build: &BuildEvents<'_>) -> bool {
         track_with(&self.shared, build)
     }
 
@@ -188,7 +190,7 @@ impl Tracker {
     ) -> bool {
         let call = Call("view");
         let options = options.unwrap_or(JsValue::UNDEFINED);
-        self.track(|now, engine| {
+        self.track(&|now, engine| {
             let item = call.item("productId", &product_id)?;
             let stock = call.stock(&options, Self::default_stock(engine))?;
             let recom_item = engine.recommendation_credit(&[item], now);
@@ -205,7 +207,7 @@ impl Tracker {
     ) -> bool {
         let call = Call("groupView");
         let options = options.unwrap_or(JsValue::UNDEFINED);
-        self.track(|now, engine| {
+        self.track(&|now, engine| {
             let items = call.items("productIds", &product_ids)?;
             let stock = call.stock(&options, Self::default_stock(engine))?;
             let recom_item = engine.recommendation_credit(&items, now);
@@ -222,7 +224,7 @@ impl Tracker {
     ) -> bool {
         let call = Call("addToBasket");
         let options = options.unwrap_or(JsValue::UNDEFINED);
-        self.track(|_, engine| {
+        self.track(&|_, engine| {
             let item = call.item("productId", &product_id)?;
             let stock = call.stock(&options, Self::default_stock(engine))?;
             Ok(vec![Event::AddToBasket { item, stock }])
@@ -236,7 +238,7 @@ impl Tracker {
         #[wasm_bindgen(js_name = productId, unchecked_param_type = "ProductId")] product_id: JsValue,
     ) -> bool {
         let call = Call("removeFromBasket");
-        self.track(|_, _| Ok(vec![Event::RemoveFromBasket { item: call.item("productId", &product_id)? }]))
+        self.track(&|_, _| Ok(vec![Event::RemoveFromBasket { item: call.item("productId", &product_id)? }]))
     }
 
     /// A category page was seen: a category id (YML feeds) or a full path such as
@@ -247,19 +249,19 @@ impl Tracker {
         #[wasm_bindgen(js_name = categoryIdOrPath, unchecked_param_type = "ProductId")] category: JsValue,
     ) -> bool {
         let call = Call("categoryView");
-        self.track(|_, _| Ok(vec![Event::CategoryView(call.category("categoryIdOrPath", &category)?)]))
+        self.track(&|_, _| Ok(vec![Event::CategoryView(call.category("categoryIdOrPath", &category)?)]))
     }
 
     /// A search was made (at most 50 characters).
     pub fn search(&self, #[wasm_bindgen(unchecked_param_type = "string")] phrase: JsValue) -> bool {
         let call = Call("search");
-        self.track(|_, _| Ok(vec![Event::Search { phrase: call.text("phrase", &phrase)? }]))
+        self.track(&|_, _| Ok(vec![Event::Search { phrase: call.text("phrase", &phrase)? }]))
     }
 
     /// An order was placed: one event per distinct product, quantities summed.
     pub fn order(&self, #[wasm_bindgen(unchecked_param_type = "Order")] order: JsValue) -> bool {
         let call = Call("order");
-        self.track(|_, engine| {
+        self.track(&|_, engine| {
             call.object("order", &order)?;
             let transaction = call.text("order.transaction", &field(&order, "transaction"))?;
             let items = call.order_items(&field(&order, "items"))?;
@@ -280,7 +282,7 @@ impl Tracker {
     ) -> bool {
         let call = Call("setEmail");
         let options = options.unwrap_or(JsValue::UNDEFINED);
-        self.track(|_, _| {
+        self.track(&|_, _| {
             let email = call.email("email", &email)?;
             call.options("options", &options)?;
             let agreed = call.opt_bool(

@@ -3,36 +3,22 @@
 import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { POPULARITY_RANK, findProduct } from "../mock/catalogue.mjs";
 import {
   PARTNER_ID,
   REPO_ROOT,
   collectConsoleErrors,
-  ensurePkgBuilt,
-  launchBrowser,
   mockRequests,
   openDemo,
-  startStack,
+  useStack,
   waitFor,
 } from "./harness.mjs";
 
 const SCREENSHOT = path.join(REPO_ROOT, "target/e2e/demo.png");
 const VIEWPORT = { width: 1360, height: 900 };
 
-let stack;
-let browser;
-
-before(async () => {
-  ensurePkgBuilt();
-  stack = await startStack();
-  browser = await launchBrowser({ viewport: VIEWPORT });
-});
-
-after(async () => {
-  await browser?.close();
-  await stack?.close();
-});
+const env = useStack();
 
 const eventPath = (event, id) => `/1.0/event/${event}/${PARTNER_ID}${id === undefined ? "" : `/${id}`}`;
 const recommendationPath = (algorithm) => `/api/2.0/recommendation/${algorithm}/${PARTNER_ID}`;
@@ -40,7 +26,7 @@ const samePath = (wanted) => (r) => r.path.replace(/\/$/, "") === wanted;
 
 /** Waits until the mock recorded a request to `wanted` (exact path) that `ok` accepts, and returns it. */
 function recorded(wanted, { ok = (r) => r.status === 200, timeout = 10000, message } = {}) {
-  return waitFor(async () => (await mockRequests(stack.mockUrl, wanted)).find((r) => samePath(wanted)(r) && ok(r)), {
+  return waitFor(async () => (await mockRequests(env.stack.mockUrl, wanted)).find((r) => samePath(wanted)(r) && ok(r)), {
     timeout,
     message: message ?? `the mock recorded ${wanted}`,
   });
@@ -72,10 +58,10 @@ const sessionIdShown = (page) =>
   }, { message: "the header shows a 32-hex sessionExternalId" });
 
 test("demo storefront: views, Popular and Alternatives blocks with trackBlock credit, no console errors", async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const errors = collectConsoleErrors(page);
 
-  assert.equal(await openDemo(page, stack.demoUrl), "true", "the demo page finished booting");
+  assert.equal(await openDemo(page, env.stack.demoUrl), "true", "the demo page finished booting");
   const trackerStatus = await page.locator("#tracker-status").textContent();
   assert.equal(trackerStatus, "tracker ready", `the tracker did not start: ${await page.locator("#banner").textContent()}`);
 
@@ -132,7 +118,7 @@ test("demo storefront: views, Popular and Alternatives blocks with trackBlock cr
   assert.equal(addReq.query.suggestMethod, "popular");
   await recorded(eventPath("addToBasket", added));
   await waitFor(async () => (await page.locator("#basket-count").textContent()) === "1", { message: "the basket holds 1 item" });
-  const stray = (await mockRequests(stack.mockUrl, eventPath("recomMouseDown", added))).filter(samePath(eventPath("recomMouseDown", added)));
+  const stray = (await mockRequests(env.stack.mockUrl, eventPath("recomMouseDown", added))).filter(samePath(eventPath("recomMouseDown", added)));
   assert.deepEqual(stray, [], "+ Add is not also a recomMouseDown");
 
   // An Alternatives item is credited to the "alternative" algorithm.
@@ -143,7 +129,7 @@ test("demo storefront: views, Popular and Alternatives blocks with trackBlock cr
   await recorded(eventPath("view", alt), { ok: (r) => r.status === 200 && r.query.recomItemId === String(alt) });
   await blockIds(page, "#alternatives", `the Alternatives block for ${alt}`);
 
-  assert.deepEqual(await (await fetch(`${stack.mockUrl}/__flagged`)).json(), [], "no request carried a secret");
+  assert.deepEqual(await (await fetch(`${env.stack.mockUrl}/__flagged`)).json(), [], "no request carried a secret");
 
   // Tidy: nothing sticks out sideways, the header's controls fit on one line each.
   const layout = await page.evaluate(() => ({
@@ -165,16 +151,16 @@ test("demo storefront: views, Popular and Alternatives blocks with trackBlock cr
 
 test("demo storefront: empty state when recommendations time out, and the consent buttons", async () => {
   // A fresh context: its own storage (opt-out is remembered per browser) and HTTP cache.
-  stack.mock.reset();
-  const context = await browser.browser.newContext({ viewport: VIEWPORT });
+  env.stack.mock.reset();
+  const context = await env.browser.browser.newContext({ viewport: VIEWPORT });
   try {
     const page = await context.newPage();
     const errors = collectConsoleErrors(page);
-    assert.equal(await openDemo(page, stack.demoUrl), "true");
+    assert.equal(await openDemo(page, env.stack.demoUrl), "true");
     await waitFor(async () => (await page.locator("#popular [data-rr-item-id]").count()) > 0, { message: "Popular loaded" });
 
     // The alternatives answer takes 2 s: the block gives up at 500 ms and says so; the store works.
-    await stack.mock.fault({ match: recommendationPath("alternative"), delayMs: 2000, count: 1 });
+    await env.stack.mock.fault({ match: recommendationPath("alternative"), delayMs: 2000, count: 1 });
     await page.locator('#grid .card[data-item-id="105"] h3').click();
     await waitFor(async () => /no recommendations right now/i.test(await page.locator("#alternatives").textContent()), {
       timeout: 1500,
@@ -206,10 +192,41 @@ test("demo storefront: empty state when recommendations time out, and the consen
       ok: (r) => r.status === 200 && r.query.sessionExternalId === renewed,
       message: "a view after opting in, with the new sessionExternalId",
     });
-    const refused = (await mockRequests(stack.mockUrl, eventPath("view", 102))).filter(samePath(eventPath("view", 102)));
+    const refused = (await mockRequests(env.stack.mockUrl, eventPath("view", 102))).filter(samePath(eventPath("view", 102)));
     assert.deepEqual(refused, [], "the view made while opted out was never sent");
 
     assert.deepEqual(errors, [], "no console errors or page errors");
+  } finally {
+    await context.close();
+  }
+});
+
+test("demo storefront in relay mode: events go through /rr, Retail Rocket's server API gets the key, the page never does", async () => {
+  const context = await env.browser.browser.newContext({ viewport: VIEWPORT });
+  const page = await context.newPage();
+  const errors = collectConsoleErrors(page);
+  const pageRequests = [];
+  page.on("request", (req) => pageRequests.push(`${req.url()} ${req.postData() ?? ""}`));
+  try {
+    assert.equal(await openDemo(page, env.stack.demoUrl, { search: "?mode=relay" }), "true");
+    assert.equal(await page.locator("#mode-relay").getAttribute("aria-current"), "page");
+    await page.locator('#grid .card[data-item-id="103"] h3').click();
+    const batch = await recorded("/apptracking/1.0/visitorEvents", {
+      ok: (r) => r.status === 200 && r.body.includes('"view"'),
+      message: "the relay forwarded a batch with the view",
+    });
+    assert.equal(batch.query.apiKey, env.stack.apiKey, "the relay added the key");
+    const [{ view }] = JSON.parse(batch.body);
+    assert.equal(view.productId, 103);
+    const visitor = await sessionIdShown(page);
+    assert.equal(view.sessionExternalId, visitor);
+    const direct = (await mockRequests(env.stack.mockUrl, "/1.0/event/")).filter((r) => r.query.sessionExternalId === visitor);
+    assert.deepEqual(direct, [], "no direct event in relay mode");
+    assert.ok(pageRequests.some((r) => r.includes("/rr/visitorEvents")));
+    assert.ok(pageRequests.every((r) => !r.includes(env.stack.apiKey)), "the page never sees the key");
+    await waitFor(async () => (await page.locator("#log").textContent()).includes("apptracking"));
+    assert.ok(!(await page.locator("#log").textContent()).includes(env.stack.apiKey), "the log masks the key");
+    assert.deepEqual(errors, []);
   } finally {
     await context.close();
   }

@@ -160,9 +160,9 @@ export async function mockRequests(mockUrl, pathPrefix) {
   return pathPrefix ? all.filter((r) => String(r.path).startsWith(pathPrefix)) : all;
 }
 
-/** Opens the demo page and waits until its boot sequence finished (tracker created or failed). */
-export async function openDemo(page, demoUrl, { timeout = 15000 } = {}) {
-  await page.goto(`${String(demoUrl).replace(/\/+$/, "")}/`);
+/** Opens the demo page (`search`: e.g. "?mode=relay") and waits until its boot sequence finished (tracker created or failed). */
+export async function openDemo(page, demoUrl, { timeout = 15000, search = "" } = {}) {
+  await page.goto(`${String(demoUrl).replace(/\/+$/, "")}/${search}`);
   await page.waitForFunction(() => document.documentElement.dataset.ready, null, { timeout });
   return page.evaluate(() => document.documentElement.dataset.ready);
 }
