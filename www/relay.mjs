@@ -54,9 +54,9 @@ function readBody(req) {
  *   server's environment, never from the request.
  */
 export function relayHandler({ partnerId, upstream, apiKey }) {
-  const answer = (res, status, value) => {
+  const answer = (res, status, value, headers = {}) => {
     const body = JSON.stringify(value);
-    res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body), "Cache-Control": "no-store" });
+    res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body), "Cache-Control": "no-store", ...headers });
     res.end(body);
   };
   return async (req, res, rest) => {
@@ -79,6 +79,7 @@ export function relayHandler({ partnerId, upstream, apiKey }) {
     target.searchParams.set("partnerId", partnerId);
     target.searchParams.set("apiKey", apiKey);
     let upstreamStatus;
+    let retryAfter;
     try {
       const response = await fetch(target, {
         method: "POST",
@@ -87,13 +88,18 @@ export function relayHandler({ partnerId, upstream, apiKey }) {
         signal: AbortSignal.timeout(10_000),
       });
       upstreamStatus = response.status;
+      retryAfter = response.headers.get("Retry-After");
     } catch {
       return answer(res, 502, { error: "Retail Rocket did not answer; retry later" });
     }
     if (upstreamStatus >= 200 && upstreamStatus < 300) return answer(res, 200, { ok: true, events: batch.length });
-    if (upstreamStatus === 429 || upstreamStatus >= 500) return answer(res, 502, { error: `upstream HTTP ${upstreamStatus}` });
-    // 401/403 mean the relay's key is wrong: the page cannot fix that by retrying, but the events
-    // must not be dropped either, so answer as an outage and let the operator fix the key.
+    // Same origin: the page can read Retry-After here, so a 429's pause reaches the tracker.
+    const wait = retryAfter ? { "Retry-After": retryAfter } : {};
+    if (upstreamStatus === 429) return answer(res, 503, { error: "upstream HTTP 429" }, wait);
+    if (upstreamStatus >= 500) return answer(res, 502, { error: `upstream HTTP ${upstreamStatus}` }, wait);
+    // 401/403 mean the relay's key is wrong, which the page cannot fix. Answering as an outage
+    // keeps the events queued (the tracker retries, up to its attempt limit) while the operator
+    // fixes the key.
     if (upstreamStatus === 401 || upstreamStatus === 403) return answer(res, 503, { error: "relay misconfigured (upstream refused the key)" });
     return answer(res, 400, { error: `upstream refused the batch (HTTP ${upstreamStatus})` });
   };

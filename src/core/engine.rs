@@ -116,6 +116,14 @@ pub struct Engine {
     session: Option<RrSession>,
     /// The keys of the events whose request is under way.
     in_flight: Vec<String>,
+    /// Whether that request can outlive the page (no CORS preflight): a direct GET, or a POST
+    /// to a same-origin relay.
+    in_flight_survives_unload: bool,
+    /// Keys handed to the browser on unload (taken out of storage); only these are put back
+    /// when their send fails.
+    handed_off: Vec<String>,
+    /// The visitor a session handshake under way was asked for.
+    handshake_for: Option<SessionExternalId>,
     backoff: Backoff,
     problems: Vec<Problem>,
     storage_warned: bool,
@@ -164,6 +172,9 @@ impl Engine {
             visitor,
             session,
             in_flight: Vec::new(),
+            in_flight_survives_unload: false,
+            handed_off: Vec::new(),
+            handshake_for: None,
             backoff: Backoff::default(),
             problems: Vec::new(),
             storage_warned: false,
@@ -262,16 +273,41 @@ impl Engine {
         self.queue = Queue::new(memory.queue, &self.tab, self.config.max_queue as usize);
         self.consent = Consent::Refused;
         self.in_flight.clear();
+        self.handed_off.clear();
     }
 
     /// Forgets the visitor: the queue is emptied and a new `sessionExternalId` replaces the old
     /// one (with no Retail Rocket session yet).
     pub fn forget(&mut self, random: [u8; 16]) {
         self.clear_queues();
-        self.ids.remove(attribution::RECOM_KEY);
+        for store in [&self.ids, &self.durable.ids] {
+            for key in [attribution::RECOM_KEY, identity::VISITOR_KEY, identity::SESSION_KEY] {
+                store.remove(key);
+            }
+        }
         self.visitor = identity::renew_visitor(&*self.ids, random);
         self.session = None;
         self.in_flight.clear();
+        self.handed_off.clear();
+    }
+
+    /// Another tab changed the visitor's identity or consent: follow it, so one browser never
+    /// reports two visitors (or keeps sending after an opt-out elsewhere).
+    pub fn identity_changed_elsewhere(&mut self) {
+        if self.durable.ids.get(OPT_OUT_KEY).is_some() {
+            if self.consent != Consent::Refused {
+                self.opt_out();
+            }
+            return;
+        }
+        if self.consent != Consent::Granted {
+            return;
+        }
+        let stored = self.durable.ids.get(identity::VISITOR_KEY).and_then(|s| SessionExternalId::parse(&s).ok());
+        if let Some(visitor) = stored.filter(|v| *v != self.visitor) {
+            self.session = identity::stored_session(&*self.ids, &visitor);
+            self.visitor = visitor;
+        }
     }
 
     fn clear_queues(&mut self) {
@@ -360,12 +396,15 @@ impl Engine {
             let Some(session) = self.session.clone() else {
                 // Nothing can be sent before Retail Rocket names the session; it is only asked
                 // for once there is something to send.
+                self.handshake_for = Some(self.visitor.clone());
                 return Some(Job::Initialize(self.tracking().initialize(self.visitor.as_str(), nonce)));
             };
             self.direct(&entry, &session, nonce)
         };
-        if let Job::Deliver { events, .. } = &job {
+        if let Job::Deliver { events, request } = &job {
             self.in_flight = events.iter().map(|e| e.key.clone()).collect();
+            let same_origin_relay = self.config.relay_url.as_deref().is_some_and(is_same_origin_path);
+            self.in_flight_survives_unload = request.method == Method::Get || same_origin_relay;
         }
         Some(job)
     }
@@ -379,12 +418,22 @@ impl Engine {
     /// Only requests that need no CORS preflight are handed off (one cannot be relied on during
     /// unload): direct GETs up to the first POST, or one batch to a same-origin relay. The rest
     /// stays stored for the next page.
+    ///
+    /// Nothing is handed off during a backoff (the server asked us to wait), and a relay never
+    /// gets a second batch while one is under way (one batch per visitor at a time).
     pub fn hand_off(&mut self, nonce: u64) -> Vec<Job> {
-        if self.consent != Consent::Granted {
+        if self.consent != Consent::Granted || self.backoff.failures() > 0 {
             return Vec::new();
         }
-        for key in std::mem::take(&mut self.in_flight) {
-            self.queue.remove(&key);
+        let relay_busy = self.config.relay_url.is_some() && !self.in_flight.is_empty();
+        if self.in_flight_survives_unload {
+            for key in std::mem::take(&mut self.in_flight) {
+                self.queue.remove(&key);
+                self.handed_off.push(key);
+            }
+        }
+        if relay_busy {
+            return Vec::new();
         }
         let jobs = match self.config.relay_url.clone() {
             Some(relay) if is_same_origin_path(&relay) => {
@@ -404,7 +453,10 @@ impl Engine {
         };
         for job in &jobs {
             if let Job::Deliver { events, .. } = job {
-                events.iter().for_each(|e| self.queue.remove(&e.key));
+                for e in events {
+                    self.queue.remove(&e.key);
+                    self.handed_off.push(e.key.clone());
+                }
             }
         }
         jobs
@@ -414,17 +466,18 @@ impl Engine {
     /// (put back in its place if it had been handed off).
     fn settle(&mut self, sending: &Sending, status: u16) -> Verdict {
         let v = verdict(status);
+        let was_handed_off =
+            self.handed_off.iter().position(|k| *k == sending.key).map(|i| self.handed_off.swap_remove(i));
         match v {
             Verdict::Delivered => self.queue.remove(&sending.key),
             Verdict::Refused => {
                 self.queue.remove(&sending.key);
                 self.problems.push(Problem::Refused { event: sending.event, status });
             }
-            Verdict::Retry => {
-                if !self.queue.contains(&sending.key) {
-                    self.queue.restore(&sending.key, &sending.line);
-                }
-            }
+            // Only an event this page handed off comes back; one removed on purpose meanwhile
+            // (forget, opt-out, the queue bound, another tab) stays removed.
+            Verdict::Retry if was_handed_off.is_some() => self.queue.restore(&sending.key, &sending.line),
+            Verdict::Retry => {}
         }
         v
     }
@@ -445,6 +498,10 @@ impl Engine {
         self.in_flight.clear();
         let events = match job {
             Job::Initialize(_) => {
+                if self.handshake_for.take().as_ref() != Some(&self.visitor) {
+                    // The visitor was forgotten meanwhile: that session belongs to the old one.
+                    return Next::Continue;
+                }
                 let session =
                     (verdict(reply.status) == Verdict::Delivered).then(|| parse_session(&reply.body)).flatten();
                 return match session {
@@ -454,7 +511,12 @@ impl Engine {
                         self.backoff.succeeded();
                         Next::Continue
                     }
-                    None => Next::Wait(self.backoff.failed_keep_trying(reply.retry_after_ms, jitter)),
+                    None => {
+                        if self.backoff.failures() == 0 || verdict(reply.status) == Verdict::Refused {
+                            self.problems.push(Problem::HandshakeFailed { status: reply.status });
+                        }
+                        Next::Wait(self.backoff.failed_keep_trying(reply.retry_after_ms, jitter))
+                    }
                 };
             }
             Job::Deliver { events, .. } => events,
@@ -798,5 +860,79 @@ mod tests {
         cross.track(vec![view(1)], 1);
         assert_eq!(cross.hand_off(1), vec![], "a cross-origin POST would need a preflight");
         assert_eq!(stored_events(&other), 1);
+    }
+
+    #[test]
+    fn an_event_removed_on_purpose_is_not_revived_by_a_failed_send() {
+        let stores = Stores::memory();
+        let mut e = engine(&stores);
+        e.track(vec![view(1)], 1);
+        run(&mut e, session_ok);
+        e.track(vec![view(2)], 2);
+        let job = e.next_job(1).unwrap();
+        let old = e.visitor().clone();
+        e.forget([3; 16]);
+        e.complete(&job, &status(503), 0.5);
+        assert_eq!(e.pending(), 0, "the forgotten visitor's event stays gone");
+        assert_ne!(e.visitor(), &old);
+
+        let mut bounded = engine_with(&Stores::memory(), &[("maxQueue", RawValue::Number(1.0))]);
+        bounded.track(vec![view(1)], 1);
+        run(&mut bounded, session_ok);
+        bounded.track(vec![view(2)], 2);
+        let job = bounded.next_job(1).unwrap();
+        bounded.track(vec![view(3)], 3); // evicts the one under way
+        bounded.complete(&job, &status(503), 0.5);
+        assert_eq!(bounded.pending(), 1, "the bound holds");
+    }
+
+    #[test]
+    fn a_handshake_answer_for_a_forgotten_visitor_is_ignored_and_failures_are_reported() {
+        let mut e = engine(&Stores::memory());
+        e.track(vec![view(1)], 1);
+        let handshake = e.next_job(1).unwrap();
+        e.forget([5; 16]);
+        e.track(vec![view(2)], 2);
+        e.complete(&handshake, &ok(r#"{"sessionId":"OLD"}"#), 0.5);
+        let next = e.next_job(1).unwrap();
+        assert!(matches!(next, Job::Initialize(_)), "still no session for the new visitor");
+        assert!(next.request().url.contains(e.visitor().as_str()));
+        e.complete(&next, &status(0), 0.5);
+        let again = e.next_job(1).unwrap();
+        e.complete(&again, &status(0), 0.5);
+        let codes: Vec<_> = e.take_problems().iter().map(Problem::code).collect();
+        assert_eq!(codes, ["session_unavailable"], "reported once, not on every retry");
+    }
+
+    #[test]
+    fn an_opt_out_or_forget_in_another_tab_is_followed() {
+        let stores = Stores::memory();
+        let mut here = engine(&stores);
+        let mut there = engine(&stores);
+        there.forget([8; 16]);
+        here.identity_changed_elsewhere();
+        assert_eq!(here.visitor(), there.visitor());
+        there.opt_out();
+        here.identity_changed_elsewhere();
+        assert_eq!(here.consent(), Consent::Refused);
+        assert!(!here.track(vec![view(1)], 1));
+    }
+
+    #[test]
+    fn a_relay_never_gets_a_second_batch_while_one_is_under_way() {
+        let stores = Stores::memory();
+        let mut e = relay_engine(&stores, "/rr");
+        e.track(vec![view(1)], 1);
+        let job = e.next_job(1).unwrap();
+        e.track(vec![view(2)], 2);
+        assert_eq!(e.hand_off(1), vec![], "one batch per visitor at a time");
+        assert_eq!(
+            stored_events(&stores),
+            1,
+            "the batch under way left storage (it outlives the page); the new event waits"
+        );
+        e.complete(&job, &status(503), 0.5);
+        assert_eq!(e.pending(), 2, "the failed batch came back, in front");
+        assert_eq!(e.hand_off(1), vec![], "and nothing is handed off during the backoff");
     }
 }

@@ -194,9 +194,9 @@ impl Quantity {
         }
     }
 
-    /// The sum of two quantities of the same product in one order.
-    pub fn saturating_add(self, other: Quantity) -> Quantity {
-        Quantity(self.0.saturating_add(other.0))
+    /// The sum of two quantities of the same product in one order, if still within bounds.
+    pub fn checked_add(self, other: Quantity) -> Result<Quantity, Invalid> {
+        Quantity::from_f64(f64::from(self.0) + f64::from(other.0))
     }
 
     /// The count.

@@ -15,16 +15,21 @@ pub struct OrderItem {
 }
 
 /// Groups `items` by product (first appearance keeps its place and its unit price; quantities are
-/// summed) and returns one `order` event per product.
-pub fn order_lines(transaction: &ShortText, items: &[OrderItem], stock: Option<&ShortText>) -> Vec<Event> {
+/// summed) and returns one `order` event per product. `Err(index)` names the first line whose
+/// summed quantity goes out of bounds.
+pub fn order_lines(
+    transaction: &ShortText,
+    items: &[OrderItem],
+    stock: Option<&ShortText>,
+) -> Result<Vec<Event>, usize> {
     let mut grouped: Vec<OrderItem> = Vec::with_capacity(items.len());
-    for item in items {
+    for (i, item) in items.iter().enumerate() {
         match grouped.iter_mut().find(|g| g.id == item.id) {
-            Some(g) => g.quantity = g.quantity.saturating_add(item.quantity),
+            Some(g) => g.quantity = g.quantity.checked_add(item.quantity).map_err(|_| i)?,
             None => grouped.push(item.clone()),
         }
     }
-    grouped
+    Ok(grouped
         .into_iter()
         .map(|g| Event::OrderLine {
             transaction: transaction.clone(),
@@ -33,7 +38,7 @@ pub fn order_lines(transaction: &ShortText, items: &[OrderItem], stock: Option<&
             price: g.price,
             stock: stock.cloned(),
         })
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]
@@ -48,7 +53,7 @@ mod tests {
             price: Price::parse(p).unwrap(),
         };
         let t = ShortText::parse("T-9").unwrap();
-        let lines = order_lines(&t, &[item("1", 1.0, "10"), item("2", 2.0, "5"), item("1", 3.0, "10")], None);
+        let lines = order_lines(&t, &[item("1", 1.0, "10"), item("2", 2.0, "5"), item("1", 3.0, "10")], None).unwrap();
         let summary: Vec<(u64, u32)> = lines
             .iter()
             .map(|e| match e {
@@ -57,5 +62,16 @@ mod tests {
             })
             .collect();
         assert_eq!(summary, [(1, 4), (2, 2)]);
+    }
+
+    #[test]
+    fn a_sum_past_the_quantity_bound_is_refused() {
+        let item = |q: f64| OrderItem {
+            id: ItemId::parse("1").unwrap(),
+            quantity: Quantity::from_f64(q).unwrap(),
+            price: Price::parse("1").unwrap(),
+        };
+        let t = ShortText::parse("T").unwrap();
+        assert_eq!(order_lines(&t, &[item(600_000.0), item(600_000.0)], None), Err(1));
     }
 }

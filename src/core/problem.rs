@@ -25,6 +25,9 @@ pub enum Problem {
     /// The id a native app handed in through `window.RetailRocketBridge` is not valid; the
     /// stored (or a new) id is used instead.
     InvalidBridgeId { got: String },
+    /// Retail Rocket did not issue a session (status 0: no answer); events wait, and the
+    /// handshake is retried.
+    HandshakeFailed { status: u16 },
     /// The event has no form the relay can carry; it was not queued.
     NotRelayed { reason: &'static str },
     /// A recommendation or items request failed; the last good answer (or nothing) was served.
@@ -42,6 +45,7 @@ impl Problem {
             Problem::Unreadable { .. } => "storage_corrupt",
             Problem::StorageUnavailable => "storage_unavailable",
             Problem::NotRelayed { .. } => "not_relayed",
+            Problem::HandshakeFailed { .. } => "session_unavailable",
             Problem::InvalidBridgeId { .. } => "bridge_invalid",
             Problem::RecommendationsUnavailable { .. } => "recommendations_unavailable",
         }
@@ -69,6 +73,13 @@ impl fmt::Display for Problem {
                 "storage refused to save an event (full or disabled); events are kept in memory and sent by this page",
             ),
             Problem::NotRelayed { reason } => f.write_str(reason),
+            Problem::HandshakeFailed { status: 0 } => f.write_str(
+                "Retail Rocket's session handshake got no answer (network, CORS or an ad blocker); events wait and it is retried",
+            ),
+            Problem::HandshakeFailed { status } => write!(
+                f,
+                "Retail Rocket's session handshake failed (HTTP {status}, or no sessionId in the answer); events wait and it is retried"
+            ),
             Problem::InvalidBridgeId { got } => write!(
                 f,
                 "window.RetailRocketBridge gave {got} as sessionExternalId, but it must be 1 to 50 letters and digits \

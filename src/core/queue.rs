@@ -41,6 +41,8 @@ pub struct Queue<S> {
     spill: MemoryStore,
     tab: String,
     seq: u32,
+    /// The time in the newest key this tab wrote.
+    last_key_ms: u64,
     max: usize,
     /// Keys known to be queued, oldest first: refreshed from storage when it runs dry or when
     /// another tab is known to have written.
@@ -58,6 +60,7 @@ impl<S: Store> Queue<S> {
             spill: MemoryStore::default(),
             tab: tab.to_owned(),
             seq: 0,
+            last_key_ms: 0,
             max: max.max(1),
             known: VecDeque::new(),
             stale: true,
@@ -96,14 +99,17 @@ impl<S: Store> Queue<S> {
             }
         }
         self.seq = self.seq.wrapping_add(1);
-        let key = format!("{PREFIX}{:013}:{}:{:06}", record.at_ms, self.tab, self.seq);
+        // Keys must sort in the order events happened. The record keeps its own time; the key
+        // never goes back in time within a tab, even if the clock does.
+        self.last_key_ms = self.last_key_ms.max(record.at_ms);
+        let key = format!("{PREFIX}{:013}:{}:{:06}", self.last_key_ms, self.tab, self.seq);
         let line = record.encode();
         pushed.durable = self.durable.set(&key, &line).is_ok();
         if !pushed.durable {
             // Storage refused (full or disabled): keep it for this page rather than lose it.
             let _ = self.spill.set(&key, &line);
         }
-        self.known.push_back(key);
+        self.insert_known(key);
         pushed
     }
 
@@ -147,16 +153,25 @@ impl<S: Store> Queue<S> {
         self.read(key).is_some()
     }
 
+    /// Adds a key to the known keys in its sorted place (almost always the end).
+    fn insert_known(&mut self, key: String) {
+        if self.known.back().is_none_or(|last| *last < key) {
+            self.known.push_back(key);
+        } else {
+            let at = self.known.partition_point(|k| *k < key);
+            if self.known.get(at) != Some(&key) {
+                self.known.insert(at, key);
+            }
+        }
+    }
+
     /// Puts an event back under its old key (a send that was handed off failed), so it keeps
     /// its place in the order.
     pub fn restore(&mut self, key: &str, line: &str) {
         if self.durable.set(key, line).is_err() {
             let _ = self.spill.set(key, line);
         }
-        let at = self.known.partition_point(|k| k.as_str() < key);
-        if self.known.get(at).map(String::as_str) != Some(key) {
-            self.known.insert(at, key.to_owned());
-        }
+        self.insert_known(key.to_owned());
     }
 
     /// Removes one event (delivered, or refused by the server).

@@ -63,10 +63,10 @@ pub fn category_id(value: f64) -> Result<u64, Invalid> {
     }
 }
 
-/// A category path for recommendations.
+/// A category path for recommendations (no commas: the API joins several paths with them).
 pub fn category_path(text: &str) -> Result<String, Invalid> {
     match Category::parse(text) {
-        Ok(Category::Path(path)) => Ok(path),
+        Ok(Category::Path(path)) if !path.contains(',') => Ok(path),
         _ => Err(Invalid::Category),
     }
 }
@@ -86,7 +86,9 @@ pub struct Api<'a> {
 
 impl Api<'_> {
     /// `GET {api}/api/2.0/recommendation/{algorithm}/{partnerId}/?…&format=json`.
-    pub fn recommendation(&self, rec: &Recommendation, stock: Option<&ShortText>, session: &str) -> String {
+    /// `session` is left out for a visitor who has not consented (personal algorithms then
+    /// have nothing to go on, and the caller answers them with nothing).
+    pub fn recommendation(&self, rec: &Recommendation, stock: Option<&ShortText>, session: Option<&str>) -> String {
         let mut q = Query::default();
         let algorithm = match rec {
             Recommendation::Category { algorithm, ids, paths } => {
@@ -104,14 +106,18 @@ impl Api<'_> {
             }
             Recommendation::Search { phrase } => {
                 q.push("phrase", phrase.as_str());
-                "search"
+                // Capitalised as Retail Rocket's own tracker sends it.
+                "Search"
             }
             Recommendation::Visitor { algorithm } => algorithm,
         };
         if let Some(stock) = stock {
             q.push("stockId", stock.as_str());
         }
-        q.push("session", session).push("format", "json");
+        if let Some(session) = session {
+            q.push("session", session);
+        }
+        q.push("format", "json");
         format!("{}/api/2.0/recommendation/{algorithm}/{}/?{}", self.base, self.partner_id, q.as_str())
     }
 
@@ -247,7 +253,7 @@ mod tests {
 
     #[test]
     fn every_algorithm_builds_its_url() {
-        let session = "s1";
+        let session = Some("s1");
         let stock = ShortText::parse("msk").unwrap();
         let cat = Recommendation::Category { algorithm: "popular", ids: vec![0], paths: vec![] };
         assert_eq!(
@@ -269,7 +275,7 @@ mod tests {
         let search = Recommendation::Search { phrase: ShortText::parse("red dress").unwrap() };
         assert!(API
             .recommendation(&search, None, session)
-            .contains("/search/608423a9b126ac6ab3f8f0a5/?phrase=red%20dress&"));
+            .contains("/Search/608423a9b126ac6ab3f8f0a5/?phrase=red%20dress&"));
         let personal = Recommendation::Visitor { algorithm: "personal" };
         assert!(API
             .recommendation(&personal, None, session)
@@ -289,6 +295,7 @@ mod tests {
         assert!(category_id(-1.0).is_err());
         assert_eq!(category_path("A/B"), Ok("A/B".into()));
         assert!(category_path("12").is_err());
+        assert!(category_path("Shoes, boots").is_err());
     }
 
     #[test]

@@ -35,6 +35,20 @@ fn describe(value: &JsValue) -> String {
     }
 }
 
+/// The elements of an array of at most `max` entries, read with `Reflect` so that a hostile
+/// array (a Proxy, a throwing getter) cannot throw through the tracker. `None` if `value` is not
+/// such an array.
+pub fn elements(value: &JsValue, min: u32, max: u32) -> Option<Vec<JsValue>> {
+    if !Array::is_array(value) {
+        return None;
+    }
+    let len = Reflect::get(value, &JsValue::from_str("length")).ok()?.as_f64()?;
+    if len < f64::from(min) || len > f64::from(max) {
+        return None;
+    }
+    (0..len as u32).map(|i| Reflect::get_u32(value, i).ok()).collect()
+}
+
 /// The value of `key` in an options object (`undefined` if absent or not an object).
 pub fn field(object: &JsValue, key: &str) -> JsValue {
     if object.is_object() {
@@ -65,9 +79,8 @@ impl Call {
 
     /// A non-empty array of at most 100 product ids.
     pub fn items(self, argument: &str, value: &JsValue) -> Result<Vec<ItemId>, InputError> {
-        let array = value.dyn_ref::<Array>().filter(|a| (1..=100).contains(&a.length()));
-        let array = array.ok_or_else(|| self.error(argument, Invalid::IdList, value))?;
-        array.iter().enumerate().map(|(i, v)| self.item(&format!("{argument}[{i}]"), &v)).collect()
+        let array = elements(value, 1, 100).ok_or_else(|| self.error(argument, Invalid::IdList, value))?;
+        array.iter().enumerate().map(|(i, v)| self.item(&format!("{argument}[{i}]"), v)).collect()
     }
 
     /// A category id or a full category path.
@@ -141,8 +154,7 @@ impl Call {
 
     /// The lines of an order (`items` array of `{ id, qnt, price }`).
     pub fn order_items(self, value: &JsValue) -> Result<Vec<OrderItem>, InputError> {
-        let array = value.dyn_ref::<Array>().filter(|a| (1..=100).contains(&a.length()));
-        let array = array.ok_or_else(|| InputError {
+        let array = elements(value, 1, 100).ok_or_else(|| InputError {
             got: Some(describe(value)),
             ..InputError::new(self.0, "order.items", Invalid::IdList)
         })?;
@@ -151,12 +163,12 @@ impl Call {
             .enumerate()
             .map(|(i, line)| {
                 if !line.is_object() {
-                    return Err(self.error(format!("order.items[{i}]"), Invalid::Id, &line));
+                    return Err(self.error(format!("order.items[{i}]"), Invalid::Id, line));
                 }
                 Ok(OrderItem {
-                    id: self.item(&format!("order.items[{i}].id"), &field(&line, "id"))?,
-                    quantity: self.quantity(&format!("order.items[{i}].qnt"), &field(&line, "qnt"))?,
-                    price: self.price(&format!("order.items[{i}].price"), &field(&line, "price"))?,
+                    id: self.item(&format!("order.items[{i}].id"), &field(line, "id"))?,
+                    quantity: self.quantity(&format!("order.items[{i}].qnt"), &field(line, "qnt"))?,
+                    price: self.price(&format!("order.items[{i}].price"), &field(line, "price"))?,
                 })
             })
             .collect()

@@ -10,10 +10,10 @@ use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
-use super::args::{field, Call};
+use super::args::{elements, field, Call};
 use super::sender::Shared;
 use super::tracker::{track_recommendation, Tracker};
-use crate::core::engine::Engine;
+use crate::core::engine::{Consent, Engine};
 use crate::core::error::InputError;
 use crate::core::ids::{Invalid, ItemId, MAX_ID};
 use crate::core::problem::Problem;
@@ -59,6 +59,13 @@ fn parse_items(body: &str) -> Option<Array> {
     Some(out)
 }
 
+/// The `stop()` that `trackBlock` returns: removes the listener; calling it again does nothing.
+/// (A closure, not `new Function`, which a strict CSP forbids.)
+fn stop_function(listener: Option<Listener>) -> Function {
+    let mut listener = listener;
+    Closure::<dyn FnMut()>::new(move || drop(listener.take())).into_js_value().unchecked_into()
+}
+
 fn resolved_empty() -> Promise {
     Promise::resolve(&JsValue::from(Array::new()))
 }
@@ -87,9 +94,8 @@ fn answer(shared: &Rc<Shared>, url: String) -> Promise {
 }
 
 async fn fetch(shared: Weak<Shared>, url: String) -> Result<JsValue, JsValue> {
-    let Some(timeout_ms) = shared.upgrade().map(|s| s.engine.borrow().config().timeout_ms) else {
-        return Ok(Array::new().into());
-    };
+    let timeout_ms = shared.upgrade().and_then(|s| s.engine.try_borrow().ok().map(|e| e.config().timeout_ms));
+    let Some(timeout_ms) = timeout_ms else { return Ok(Array::new().into()) };
     let request = WireRequest { method: Method::Get, url: url.clone(), body: None };
     let reply =
         transport::send(&request, Options { timeout_ms, read_body: true, keepalive: false, bypass_cache: false }).await;
@@ -118,7 +124,12 @@ async fn fetch(shared: Weak<Shared>, url: String) -> Result<JsValue, JsValue> {
 
 /// Builds the request URL with `build` and serves it; a refused argument resolves to `[]` and
 /// goes to `onError` (reported after the engine is released, since `onError` may call back in).
-fn request(shared: &Rc<Shared>, build: impl FnOnce(&Engine, Api<'_>) -> Result<String, InputError>) -> Promise {
+/// `Ok(None)`: nothing to ask for, `[]`. Where there is no page (server-side rendering), nothing
+/// is fetched.
+fn request(shared: &Rc<Shared>, build: impl FnOnce(&Engine, Api<'_>) -> Result<Option<String>, InputError>) -> Promise {
+    if !shared.can_send {
+        return resolved_empty();
+    }
     let built = match shared.engine.try_borrow() {
         Ok(engine) => {
             let config = engine.config();
@@ -127,7 +138,8 @@ fn request(shared: &Rc<Shared>, build: impl FnOnce(&Engine, Api<'_>) -> Result<S
         Err(_) => return resolved_empty(),
     };
     match built {
-        Ok(url) => answer(shared, url),
+        Ok(Some(url)) => answer(shared, url),
+        Ok(None) => resolved_empty(),
         Err(error) => {
             shared.reporter.report(&Problem::Input(error));
             resolved_empty()
@@ -142,10 +154,7 @@ fn categories(call: Call, params: &JsValue) -> Result<(Vec<u64>, Vec<String>), I
         if value.is_undefined() || value.is_null() {
             return Ok(Vec::new());
         }
-        match value.dyn_ref::<Array>().filter(|a| a.length() <= 100) {
-            Some(array) => Ok(array.to_vec()),
-            None => Err(InputError::new(call.0, format!("params.{key}"), Invalid::IdList)),
-        }
+        elements(&value, 0, 100).ok_or_else(|| InputError::new(call.0, format!("params.{key}"), Invalid::IdList))
     };
     let ids = list("categoryIds")?
         .iter()
@@ -216,7 +225,12 @@ impl Tracker {
         request(&self.shared, |engine, api| {
             let rec = recommendation(call, &algorithm, &params)?;
             let stock = call.stock(&params, engine.config().stock_id.as_ref())?;
-            Ok(api.recommendation(&rec, stock.as_ref(), engine.session_or_candidate()))
+            // Without consent the visitor is not identified, and personal picks have nothing to go on.
+            let session = (engine.consent() == Consent::Granted).then(|| engine.session_or_candidate());
+            if session.is_none() && matches!(rec, Recommendation::Visitor { .. }) {
+                return Ok(None);
+            }
+            Ok(Some(api.recommendation(&rec, stock.as_ref(), session)))
         })
     }
 
@@ -233,7 +247,7 @@ impl Tracker {
         request(&self.shared, |engine, api| {
             let items = call.items("productIds", &product_ids)?;
             let stock = call.stock(&options, engine.config().stock_id.as_ref())?;
-            Ok(api.items(&items, stock.as_ref()))
+            Ok(Some(api.items(&items, stock.as_ref())))
         })
     }
 
@@ -260,17 +274,19 @@ impl Tracker {
             Ok(element) => element,
             Err(error) => {
                 self.shared.reporter.report(&Problem::Input(error));
-                return Function::new_no_args("");
+                return stop_function(None);
             }
         };
         let recom_options = Object::new();
         let _ = Reflect::set(&recom_options, &JsValue::from_str("methodName"), &method_name);
         let _ = Reflect::set(&recom_options, &JsValue::from_str("suggester"), &field(&options, "suggester"));
         let weak = Rc::downgrade(&self.shared);
+        let block_element = element.clone();
         let on_click = move |event: web_sys::Event| {
             let Some(shared) = weak.upgrade() else { return };
             let Some(target) = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
-            let Some(item) = target.closest("[data-rr-item-id]").ok().flatten() else { return };
+            let item = target.closest("[data-rr-item-id]").ok().flatten().filter(|i| block_element.contains(Some(i)));
+            let Some(item) = item else { return };
             let id = JsValue::from_str(&item.get_attribute("data-rr-item-id").unwrap_or_default());
             let add = target
                 .closest("[data-rr-action=\"add-to-cart\"]")
@@ -280,9 +296,6 @@ impl Tracker {
             let method = if add { "recomAddToCart" } else { "recomMouseDown" };
             track_recommendation(&shared, method, &id, &recom_options);
         };
-        match Listener::new(element.as_ref(), "click", on_click) {
-            Some(listener) => Closure::once_into_js(move || drop(listener)).unchecked_into(),
-            None => Function::new_no_args(""),
-        }
+        stop_function(Listener::new(element.as_ref(), "click", on_click))
     }
 }

@@ -12,7 +12,8 @@ use wasm_bindgen_futures::spawn_local;
 
 use super::recommend::Recs;
 use super::report::Reporter;
-use crate::core::engine::{Engine, Job, Next};
+use crate::core::engine::{Engine, Job, Next, OPT_OUT_KEY};
+use crate::core::identity::VISITOR_KEY;
 use crate::core::queue::PREFIX;
 use crate::web::clock::{jitter, now_ms, sleep};
 use crate::web::lifecycle::{hidden, online, Listener};
@@ -51,6 +52,8 @@ pub struct Shared {
     /// and queued in memory, nothing is sent.
     pub can_send: bool,
     state: Cell<State>,
+    /// True while this tab holds the site's sender lock (only then may it hand events off).
+    holds_lock: Cell<bool>,
     /// `flush()` promises waiting for the sender to settle.
     waiters: RefCell<Vec<Function>>,
     listeners: RefCell<Vec<Listener>>,
@@ -65,6 +68,7 @@ impl Shared {
             recs: Recs::default(),
             can_send,
             state: Cell::new(State::Idle),
+            holds_lock: Cell::new(false),
             waiters: RefCell::default(),
             listeners: RefCell::default(),
         });
@@ -119,7 +123,7 @@ impl Shared {
         if !online() {
             return;
         }
-        if matches!(self.state.get(), State::Running | State::Waiting) {
+        if self.holds_lock.get() {
             self.hand_off();
             return;
         }
@@ -180,10 +184,14 @@ fn listen(shared: &Rc<Shared>) {
             "storage",
             with(|s, event| {
                 let key = event.dyn_ref::<web_sys::StorageEvent>().and_then(|e| e.key());
+                let Ok(mut engine) = s.engine.try_borrow_mut() else { return };
+                // `None`: the whole storage was cleared.
+                if key.as_deref().is_none_or(|k| k == OPT_OUT_KEY || k == VISITOR_KEY) {
+                    engine.identity_changed_elsewhere();
+                }
                 if key.is_none_or(|k| k.starts_with(PREFIX)) {
-                    if let Ok(mut engine) = s.engine.try_borrow_mut() {
-                        engine.queue_changed_elsewhere();
-                    }
+                    engine.queue_changed_elsewhere();
+                    drop(engine);
                     s.wake();
                 }
             }),
@@ -216,9 +224,11 @@ async fn drive(shared: Rc<Shared>) {
     shared.settle_waiters();
 }
 
-/// Sends until there is nothing left to send or the browser goes offline.
+/// Sends until there is nothing left to send or the browser goes offline (called holding the
+/// lock).
 async fn run(shared: Rc<Shared>) {
     shared.state.set(State::Running);
+    shared.holds_lock.set(true);
     while online() {
         let job = match shared.engine.try_borrow_mut() {
             Ok(mut engine) => engine.next_job(now_ms()),
@@ -245,4 +255,5 @@ async fn run(shared: Rc<Shared>) {
             shared.state.set(State::Running);
         }
     }
+    shared.holds_lock.set(false);
 }

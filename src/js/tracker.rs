@@ -18,7 +18,7 @@ use super::sender::Shared;
 use crate::core::engine::Engine;
 use crate::core::error::InputError;
 use crate::core::event::Event;
-use crate::core::ids::ShortText;
+use crate::core::ids::{Invalid, ShortText};
 use crate::core::order::order_lines;
 use crate::core::problem::Problem;
 use crate::web::clock::{now_ms, random_bytes};
@@ -120,7 +120,7 @@ impl Tracker {
                 None => {}
             }
         }
-        let stores = storage::open(config.storage);
+        let stores = storage::open(config.storage, config.consent);
         let can_send = web_sys::window().is_some();
         let engine = Engine::open(config, stores, &tab_id(), random_bytes);
         let shared = Shared::new(engine, reporter, can_send);
@@ -268,7 +268,8 @@ impl Tracker {
             let stock = call
                 .opt_text("order.stockId", &field(&order, "stockId"))?
                 .or_else(|| Self::default_stock(engine).cloned());
-            Ok(order_lines(&transaction, &items, stock.as_ref()))
+            order_lines(&transaction, &items, stock.as_ref())
+                .map_err(|line| InputError::new("order", format!("order.items[{line}].qnt"), Invalid::Quantity))
         })
     }
 

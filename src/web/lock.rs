@@ -1,7 +1,9 @@
 //! One sender per site: the Web Locks API (`navigator.locks`) lets exactly one tab send at a
 //! time, so two tabs sharing the queue never send an event twice.
 
+use std::cell::RefCell;
 use std::future::Future;
+use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -28,7 +30,8 @@ fn supported() -> bool {
 }
 
 /// Runs `task` while holding the site-wide lock `name`, unless another tab holds it. Where the
-/// Web Locks API is missing (Safari before 15.4), runs `task` without a lock.
+/// Web Locks API is missing (Safari before 15.4) or refuses (opaque origins), runs `task`
+/// without a lock.
 pub async fn exclusive<F>(name: &str, task: F) -> Locked
 where
     F: Future<Output = ()> + 'static,
@@ -39,21 +42,33 @@ where
     }
     let options = Object::new();
     let _ = Reflect::set(&options, &JsValue::from_str("ifAvailable"), &JsValue::TRUE);
+    // The task waits here until the lock callback takes it; if the lock request fails instead
+    // (opaque origins such as file:// WebViews reject it), it is still here to run unlocked.
+    let slot = Rc::new(RefCell::new(Some(task)));
+    let for_callback = slot.clone();
     // The lock is held until the promise the callback returns settles; `null` means busy.
     let callback = Closure::once_into_js(move |lock: JsValue| -> Promise {
-        if lock.is_null() {
-            return Promise::resolve(&JsValue::FALSE);
+        match for_callback.borrow_mut().take() {
+            Some(task) if !lock.is_null() => future_to_promise(async move {
+                task.await;
+                Ok(JsValue::TRUE)
+            }),
+            _ => Promise::resolve(&JsValue::FALSE),
         }
-        future_to_promise(async move {
-            task.await;
-            Ok(JsValue::TRUE)
-        })
     });
-    match request_lock(name, &options, &callback) {
-        Ok(promise) => match JsFuture::from(promise).await {
-            Ok(ran) if ran.is_truthy() => Locked::Ran,
-            _ => Locked::Busy,
-        },
-        Err(_) => Locked::Busy,
+    let granted = match request_lock(name, &options, &callback) {
+        Ok(promise) => JsFuture::from(promise).await,
+        Err(error) => Err(error),
+    };
+    match granted {
+        Ok(ran) if ran.is_truthy() => Locked::Ran,
+        Ok(_) => Locked::Busy,
+        Err(_) => {
+            let task = slot.borrow_mut().take();
+            if let Some(task) = task {
+                task.await;
+            }
+            Locked::Ran
+        }
     }
 }

@@ -15,13 +15,12 @@ use crate::core::urlenc;
 pub struct LocalStore(web_sys::Storage);
 
 impl LocalStore {
-    /// Opens localStorage; `None` when it is absent or access throws.
+    /// Opens localStorage; `None` when it is absent or access throws. Probed with a read, not a
+    /// write: a full storage still holds events to send, and nothing is written before consent.
+    /// (A storage that refuses writes is handled write by write: the queue spills to memory.)
     pub fn open() -> Option<LocalStore> {
         let storage = web_sys::window()?.local_storage().ok()??;
-        // Some WebViews hand out a storage object that throws on every write: probe once.
-        let probe = "rrt:probe";
-        storage.set_item(probe, "1").ok()?;
-        let _ = storage.remove_item(probe);
+        storage.get_item("rrt:sxid").ok()?;
         Some(LocalStore(storage))
     }
 }
@@ -141,8 +140,9 @@ impl Store for CookieStore {
     }
 }
 
-/// Opens the stores `mode` asks for, falling back as far as memory.
-pub fn open(mode: StorageMode) -> Stores {
+/// Opens the stores `mode` asks for, falling back as far as memory. Without `consent` the
+/// cookie is not probed (the probe writes cookies).
+pub fn open(mode: StorageMode, consent: bool) -> Stores {
     let local = || LocalStore::open().map(|s| Rc::new(s) as SharedStore);
     let cookie = || CookieStore::open().map(|s| Rc::new(s) as SharedStore);
     let memory: SharedStore = Rc::new(MemoryStore::default());
@@ -150,10 +150,10 @@ pub fn open(mode: StorageMode) -> Stores {
         // The cookie is only probed (several writes) when localStorage is not usable.
         StorageMode::Auto => match local() {
             Some(local) => (Some(local), None),
-            None => (None, cookie()),
+            None => (None, if consent { cookie() } else { None }),
         },
         StorageMode::Local => (local(), None),
-        StorageMode::Cookie => (None, cookie()),
+        StorageMode::Cookie => (None, if consent { cookie() } else { None }),
         StorageMode::Memory => (None, None),
     };
     let queue = local.clone().unwrap_or_else(|| memory.clone());

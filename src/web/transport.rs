@@ -13,8 +13,8 @@ use crate::core::wire::{Method, WireRequest};
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch(request: &Request) -> Promise;
+    #[wasm_bindgen(catch, js_name = fetch)]
+    fn global_fetch(request: &Request) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout_once(callback: &JsValue, ms: f64);
@@ -84,7 +84,7 @@ pub async fn send(request: &WireRequest, options: Options) -> Reply {
     let abort = Closure::once_into_js(move || controller.abort());
     set_timeout_once(&abort, options.timeout_ms as f64);
     let reply = async {
-        let response: Response = JsFuture::from(global_fetch(&req)).await.ok()?.dyn_into().ok()?;
+        let response: Response = JsFuture::from(global_fetch(&req).ok()?).await.ok()?.dyn_into().ok()?;
         let mut reply = Reply {
             status: response.status(),
             retry_after_ms: retry_after_ms(&response),

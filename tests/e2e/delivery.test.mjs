@@ -220,3 +220,22 @@ test("consent: silent until optIn; optOut clears and is remembered; forget renew
   assert.ok(!(await delivered()).includes("queued then refused"));
   await context.close();
 });
+
+test("an opt-out in one tab stops the site's other tabs, and forget() there is adopted here", async () => {
+  const context = await env.browser.browser.newContext();
+  const a = await readyPage(context);
+  const b = await newPage(context);
+  await b.evaluate(() => window.rr.forget());
+  const renewed = await b.evaluate(() => window.rr.sessionExternalId);
+  await waitFor(async () => (await a.evaluate(() => window.rr.sessionExternalId)) === renewed, {
+    message: "tab A follows the forget made in tab B",
+  });
+  await b.evaluate(() => window.rr.optOut());
+  await waitFor(async () => (await call(a, "search", "after opt-out elsewhere")) === false, {
+    message: "tab A stops tracking",
+  });
+  await a.waitForTimeout(300);
+  assert.ok(!(await delivered()).includes("after opt-out elsewhere"));
+  await context.close();
+});
+

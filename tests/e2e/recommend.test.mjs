@@ -50,7 +50,8 @@ test("every algorithm reaches the mock with its parameters and comes back camelC
     env.stack.mock.reset();
     const items = await recommend(algorithm, params);
     const [req] = await recRequests();
-    assert.equal(req.path, `/api/2.0/recommendation/${algorithm}/${PARTNER_ID}/`, algorithm);
+    const wireName = algorithm === "search" ? "Search" : algorithm; // as Retail Rocket's tracker spells it
+    assert.equal(req.path, `/api/2.0/recommendation/${wireName}/${PARTNER_ID}/`, algorithm);
     assert.equal(req.status, 200, `${algorithm}: ${JSON.stringify(req.query)}`);
     assert.equal(req.query.format, "json");
     assert.match(req.query.session, /^[A-Za-z0-9]+$/);
@@ -196,3 +197,28 @@ test("trackBlock credits clicks and add-to-cart to the algorithm", async () => {
   );
   assert.ok(sent.length === 2);
 });
+
+test("trackBlock never throws: a missing block gets a no-op stop, and stop() may be called twice", async () => {
+  const result = await page.evaluate(() => {
+    const stopMissing = window.rr.trackBlock(document.getElementById("no-such-block"), "popular");
+    stopMissing();
+    document.body.innerHTML = '<section id="b"><a data-rr-item-id="105">x</a></section>';
+    const stop = window.rr.trackBlock(document.getElementById("b"), "popular");
+    stop();
+    stop();
+    return { type: typeof stopMissing, errors: window.rrErrors.map((e) => [e.code, e.argument]) };
+  });
+  assert.equal(result.type, "function");
+  assert.deepEqual(result.errors, [["invalid_argument", "block"]]);
+});
+
+test("without consent, recommend() does not identify the visitor and personal picks are empty", async () => {
+  await createTracker(page, env.stack.mockUrl, { consent: false });
+  assert.deepEqual(await recommend("personal", {}), []);
+  const popular = await recommend("popular", { categoryIds: [0] });
+  assert.ok(popular.length > 0);
+  const requests = await recRequests();
+  assert.equal(requests.length, 1, "personal was not asked for");
+  assert.equal(requests[0].query.session, undefined);
+});
+
