@@ -99,7 +99,8 @@ pub fn envelope(record: &Record, visitor: &SessionExternalId) -> Option<String> 
             // The server API wants a group id; a group is named after its first product, as
             // Retail Rocket suggests for products without variants.
             let ids: Vec<String> = items.iter().map(ToString::to_string).collect();
-            f.number("groupId", &ids[0]).number("productIds", &format!("[{}]", ids.join(",")));
+            f.number("groupId", ids.first().map_or("0", String::as_str));
+            f.number("productIds", &format!("[{}]", ids.join(",")));
             f.opt_text("stockId", stock.as_ref().map(|s| s.as_str()));
             "groupView"
         }

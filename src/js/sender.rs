@@ -108,9 +108,10 @@ impl Shared {
         }
     }
 
-    /// Starts the sender unless it is already running (a tab in standby tries right away).
+    /// Starts the sender unless it is already running, waiting out a backoff, or standing by
+    /// (a tab in standby checks back by itself).
     pub fn wake(self: &Rc<Self>) {
-        if self.can_send && matches!(self.state.get(), State::Idle) {
+        if self.can_send && self.state.get() == State::Idle {
             self.state.set(State::Running);
             spawn_local(drive(self.clone()));
         }

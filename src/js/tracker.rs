@@ -77,8 +77,10 @@ pub(super) fn track_recommendation(
             None => call.opt_text("options.suggestMethod", &field(options, "suggestMethod"))?,
         };
         let suggester = call.opt_text("options.suggester", &field(options, "suggester"))?;
-        let suggester = suggester
-            .unwrap_or_else(|| ShortText::parse("widget").unwrap_or_else(|_| unreachable!("constant is valid")));
+        let suggester = match suggester {
+            Some(suggester) => suggester,
+            None => ShortText::parse("widget").map_err(|p| InputError::new(method, "options.suggester", p))?,
+        };
         Ok(vec![if method == "recomMouseDown" {
             engine.remember_recommendation_click(item, now);
             Event::RecomMouseDown { item, method: method_name, suggester }
