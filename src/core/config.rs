@@ -142,6 +142,28 @@ fn text<'a>(key: &'static str, value: &'a RawValue, expected: &'static str) -> R
     }
 }
 
+fn whole_number(
+    key: &'static str,
+    value: &RawValue,
+    min: u32,
+    max: u32,
+    expected: &'static str,
+) -> Result<Option<u32>, ConfigError> {
+    match value {
+        RawValue::Undefined | RawValue::Null => Ok(None),
+        RawValue::Number(n) if n.fract() == 0.0 && (f64::from(min)..=f64::from(max)).contains(n) => Ok(Some(*n as u32)),
+        _ => Err(ConfigError::Invalid { key, expected }),
+    }
+}
+
+fn flag(key: &'static str, value: &RawValue) -> Result<Option<bool>, ConfigError> {
+    match value {
+        RawValue::Undefined | RawValue::Null => Ok(None),
+        RawValue::Bool(b) => Ok(Some(*b)),
+        _ => Err(ConfigError::Invalid { key, expected: "true or false" }),
+    }
+}
+
 fn base_url(key: &'static str, value: &RawValue) -> Result<Option<String>, ConfigError> {
     const EXPECTED: &str = "an https:// URL (http:// only for localhost/127.0.0.1), without query or fragment";
     match text(key, value, EXPECTED)? {
@@ -198,20 +220,9 @@ impl ConfigBuilder {
                 };
             }
             "maxQueue" => {
-                const EXPECTED: &str = "a whole number from 1 to 10000";
-                self.max_queue = match value {
-                    RawValue::Undefined | RawValue::Null => None,
-                    RawValue::Number(n) if n.fract() == 0.0 && (1.0..=10_000.0).contains(n) => Some(*n as u32),
-                    _ => return Err(ConfigError::Invalid { key: "maxQueue", expected: EXPECTED }),
-                };
+                self.max_queue = whole_number("maxQueue", value, 1, 10_000, "a whole number from 1 to 10000")?
             }
-            "debug" => {
-                self.debug = match value {
-                    RawValue::Undefined | RawValue::Null => false,
-                    RawValue::Bool(b) => *b,
-                    _ => return Err(ConfigError::Invalid { key: "debug", expected: "true or false" }),
-                };
-            }
+            "debug" => self.debug = flag("debug", value)?.unwrap_or(false),
             "relayUrl" => {
                 const EXPECTED: &str =
                     "a path on this site like \"/rr\", or an https:// URL (http:// only for localhost/127.0.0.1)";
@@ -225,20 +236,10 @@ impl ConfigBuilder {
                 };
             }
             "timeoutMs" => {
-                const EXPECTED: &str = "a whole number of milliseconds from 50 to 60000";
-                self.timeout_ms = match value {
-                    RawValue::Undefined | RawValue::Null => None,
-                    RawValue::Number(n) if n.fract() == 0.0 && (50.0..=60_000.0).contains(n) => Some(*n as u32),
-                    _ => return Err(ConfigError::Invalid { key: "timeoutMs", expected: EXPECTED }),
-                };
+                self.timeout_ms =
+                    whole_number("timeoutMs", value, 50, 60_000, "a whole number of milliseconds from 50 to 60000")?;
             }
-            "consent" => {
-                self.consent = match value {
-                    RawValue::Undefined | RawValue::Null => None,
-                    RawValue::Bool(b) => Some(*b),
-                    _ => return Err(ConfigError::Invalid { key: "consent", expected: "true or false" }),
-                };
-            }
+            "consent" => self.consent = flag("consent", value)?,
             "onError" => {
                 if !matches!(value, RawValue::Undefined | RawValue::Null | RawValue::Function) {
                     return Err(ConfigError::Invalid { key: "onError", expected: "a function (error) => void" });
