@@ -47,7 +47,8 @@ export interface TrackerError {
     | "storage_unavailable"
     | "recommendations_unavailable"
     | "not_relayed"
-    | "bridge_invalid";
+    | "bridge_invalid"
+    | "session_unavailable";
   /** A sentence saying what happened and what was expected. */
   message: string;
   /** For `invalid_argument`: the tracker method, e.g. `"view"`. */
