@@ -25,9 +25,11 @@ export type {
  * a failed download), after one `console.warn` saying why. Never rejects. In Node it reads the
  * `.wasm` next to this file. Without an argument the `.wasm` is fetched from next to this module.
  *
- * Until it resolves `true`, `new Tracker(config)` returns a tracker whose methods do nothing
- * (tracking calls return `false`), so a page never breaks because of tracking. A config holding a
- * secret-looking key is refused with a `TypeError` either way.
+ * A `new Tracker(config)` made before it settles keeps its calls (up to 100; tracking calls return
+ * `true`) and replays them in order once the module is ready. If it cannot load, those calls are
+ * dropped, and later trackers do nothing (tracking calls return `false`), so a page never breaks
+ * because of tracking. A config holding a secret-looking key is refused with a `TypeError` either
+ * way; other config mistakes of an early tracker are reported with a console warning.
  */
 export default function init(
   input?: { module_or_path: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>,

@@ -12,12 +12,17 @@ const UNSUB = ["trackBlock"];
 const SECRET = /^key$|apikey|secret|token|password|authorization/;
 const FS = "node:fs/promises"; // a variable: browser bundlers leave it alone
 
-let glue, loading, failed;
+const EARLY_MAX = 100; // calls kept per tracker made before the module is ready
+
+let glue, loading, failed, settle;
+// Resolves (true/false) when the first init() settles: trackers made before that wait on it.
+const settled = new Promise((resolve) => (settle = resolve));
 
 export default function init(input) {
   if (!loading) {
     loading = load(input).then((ok) => {
       if (!ok) loading = 0; // may be tried again
+      settle(ok);
       return ok;
     });
   }
@@ -58,7 +63,7 @@ export class Tracker {
         throw e;
       }
     }
-    if (!failed) console.warn("retailrocket-tracker: Tracker made before init() resolved true does nothing");
+    if (!failed) return early(config);
     for (const m of FALSE) this[m] = () => false;
     for (const m of VOID) this[m] = () => {};
     for (const m of LISTS) this[m] = () => Promise.resolve([]);
@@ -67,4 +72,41 @@ export class Tracker {
     this.sessionExternalId = "";
     this.pending = 0;
   }
+}
+
+// A tracker made before init() settled: keeps its calls (up to EARLY_MAX) and replays them, in
+// order, on the real tracker once the module is ready; if it cannot load, they are dropped.
+function early(config) {
+  const calls = [];
+  let real;
+  const ready = settled.then((ok) => {
+    try {
+      real = ok ? new glue.Tracker(config) : null;
+    } catch (e) {
+      real = null;
+      console.warn(`retailrocket-tracker: ${e.message}`);
+    }
+    for (const call of calls.splice(0)) if (real) real[call[0]](...call[1]);
+    return real;
+  });
+  const t = {};
+  for (const m of FALSE.concat(VOID)) {
+    t[m] = (...args) => {
+      if (real) return real[m](...args);
+      const kept = real === undefined && calls.length < EARLY_MAX && !!calls.push([m, args]);
+      return FALSE.includes(m) ? kept : undefined;
+    };
+  }
+  for (const m of LISTS) t[m] = (...args) => ready.then((r) => (r ? r[m](...args) : []));
+  for (const m of UNSUB) {
+    t[m] = (...args) => {
+      let stop, stopped;
+      ready.then((r) => r && !stopped && (stop = r[m](...args)));
+      return () => (stopped = 1) && stop && stop();
+    };
+  }
+  t.flush = () => ready.then((r) => r && r.flush());
+  Object.defineProperty(t, "sessionExternalId", { get: () => (real ? real.sessionExternalId : "") });
+  Object.defineProperty(t, "pending", { get: () => (real ? real.pending : calls.length) });
+  return t;
 }

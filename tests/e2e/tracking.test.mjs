@@ -221,3 +221,33 @@ test("a config carrying a secret is refused before anything is sent", async () =
   assert.deepEqual(await mockRequests(env.stack.mockUrl), []);
   await context.close();
 });
+
+test("calls made before the module is ready are kept and replayed in order", async () => {
+  const context = await env.browser.browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${env.stack.demoUrl}/blank.html`);
+  const before = await page.evaluate(
+    async ([mockUrl, partnerId]) => {
+      const { default: init, Tracker } = await import("/pkg/index.js"); // the package entry
+      const rr = new Tracker({ partnerId, trackingUrl: mockUrl, apiUrl: mockUrl });
+      const accepted = [rr.view(101), rr.addToBasket(101), rr.search("early bird")];
+      const pending = rr.pending;
+      window.rr = rr;
+      await init();
+      return { accepted, pending };
+    },
+    [env.stack.mockUrl, PARTNER_ID],
+  );
+  assert.deepEqual(before, { accepted: [true, true, true], pending: 3 });
+  await page.evaluate(() => window.rr.flush());
+  const sent = await waitFor(async () => {
+    const r = await events();
+    return r.length === 3 && r;
+  }, { message: "the three early calls arrived" });
+  assert.deepEqual(
+    sent.map((r) => r.path.split("/")[3]),
+    ["view", "addToBasket", "search"],
+  );
+  assert.match(await page.evaluate(() => window.rr.sessionExternalId), /^[0-9a-f]{32}$/);
+  await context.close();
+});
