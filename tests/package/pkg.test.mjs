@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
-import { measure, report } from "../../scripts/size.mjs";
+import { CEILING_GZIP_BYTES, measure, report } from "../../scripts/size.mjs";
 
 const pkgDir = new URL("../../pkg/", import.meta.url);
 const shipped = readdirSync(pkgDir).filter((f) => /\.(wasm|js|d\.ts)$/.test(f));
@@ -39,8 +39,9 @@ test("every onError code the core can report is in the TypeScript union", () => 
   for (const code of codes) assert.ok(union.includes(`"${code}"`), `TrackerError.code lacks "${code}"`);
 });
 
-test("download size is reported", () => {
+test("download size stays under today's ceiling (it may only go down)", () => {
   const size = measure();
   console.log(report(size));
   assert.ok(size.total > 0);
+  assert.ok(size.total <= CEILING_GZIP_BYTES, `${size.total} B gzip is over the ${CEILING_GZIP_BYTES} B ceiling`);
 });
