@@ -30,13 +30,15 @@ test("the TypeScript types have no `any` and no place for a secret", () => {
   assert.match(publicPart, /export interface TrackerConfig/);
 });
 
-test("every onError code the core can report is in the TypeScript union", () => {
+test("every onError code the core can report is in the TypeScript union and the README", () => {
   const source = readFileSync(new URL("../../src/core/problem.rs", import.meta.url), "utf8");
   const codes = [...source.matchAll(/=> "([a-z_]+)"/g)].map((m) => m[1]);
   assert.ok(codes.length >= 10, "codes found in src/core/problem.rs");
   const dts = readFileSync(new URL("retailrocket_tracker.d.ts", pkgDir), "utf8");
   const union = dts.slice(dts.indexOf("export interface TrackerError"), dts.indexOf("message: string"));
   for (const code of codes) assert.ok(union.includes(`"${code}"`), `TrackerError.code lacks "${code}"`);
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  for (const code of codes) assert.ok(readme.includes(`| \`${code}\` |`), `the README's onError table lacks ${code}`);
 });
 
 test("download size stays under today's ceiling (it may only go down)", () => {
