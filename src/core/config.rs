@@ -82,7 +82,9 @@ pub fn is_secret_key(key: &str) -> bool {
     let folded: String = key.chars().filter(|c| *c != '-' && *c != '_').map(|c| c.to_ascii_lowercase()).collect();
     const EXACT: [&str; 7] = ["apikey", "key", "token", "secret", "authorization", "xapikey", "xauthorization"];
     const CONTAINS: [&str; 5] = ["apikey", "secret", "token", "password", "authorization"];
-    EXACT.contains(&folded.as_str()) || CONTAINS.iter().any(|part| folded.contains(part))
+    // Compared as bytes: a substring search on `str` would add a general text searcher.
+    let contains = |part: &str| folded.as_bytes().windows(part.len()).any(|w| w == part.as_bytes());
+    EXACT.contains(&folded.as_str()) || CONTAINS.iter().any(|part| contains(part))
 }
 
 /// True for `https://…`, and for `http://` on a loopback host (local development and tests).

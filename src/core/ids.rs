@@ -220,9 +220,7 @@ impl Email {
             && !local.is_empty()
             && !domain.contains('@')
             && domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains("..")
+            && domain.split('.').all(|label| !label.is_empty())
             && !text.chars().any(|c| c.is_whitespace() || c.is_control());
         if ok {
             Ok(Email(text.to_owned()))

@@ -6,8 +6,6 @@
 //! When the durable store refuses a write (quota, private mode, storage off) the event is kept in
 //! memory instead and still delivered by this page.
 
-use std::collections::VecDeque;
-
 use super::record::Record;
 use super::store::{MemoryStore, Store};
 
@@ -46,7 +44,7 @@ pub struct Queue<S> {
     max: usize,
     /// Keys known to be queued, oldest first: refreshed from storage when it runs dry or when
     /// another tab is known to have written.
-    known: VecDeque<String>,
+    known: Vec<String>,
     stale: bool,
     /// Events dropped because their stored line could not be read back.
     unreadable: usize,
@@ -62,18 +60,19 @@ impl<S: Store> Queue<S> {
             seq: 0,
             last_key_ms: 0,
             max: max.max(1),
-            known: VecDeque::new(),
+            known: Vec::new(),
             stale: true,
             unreadable: 0,
         }
     }
 
     fn rescan(&mut self) {
-        let mut keys = self.durable.keys_with_prefix(PREFIX);
-        keys.extend(self.spill.keys_with_prefix(PREFIX));
-        keys.sort_unstable();
-        keys.dedup();
-        self.known = keys.into();
+        self.known.clear();
+        // Sorted by insertion: storage lists keys in no particular order, usually close to
+        // sorted, and a general-purpose sort would cost the module about 3 KB.
+        for key in self.durable.keys_with_prefix(PREFIX).into_iter().chain(self.spill.keys_with_prefix(PREFIX)) {
+            self.insert_known(key);
+        }
         self.stale = false;
     }
 
@@ -93,10 +92,9 @@ impl<S: Store> Queue<S> {
             self.rescan();
         }
         while self.known.len() >= self.max {
-            if let Some(oldest) = self.known.pop_front() {
-                self.remove(&oldest);
-                pushed.dropped += 1;
-            }
+            let oldest = self.known.remove(0);
+            self.remove(&oldest);
+            pushed.dropped += 1;
         }
         self.seq = self.seq.wrapping_add(1);
         // Keys must sort in the order events happened. The record keeps its own time; the key
@@ -155,8 +153,8 @@ impl<S: Store> Queue<S> {
 
     /// Adds a key to the known keys in its sorted place (almost always the end).
     fn insert_known(&mut self, key: String) {
-        if self.known.back().is_none_or(|last| *last < key) {
-            self.known.push_back(key);
+        if self.known.last().is_none_or(|last| *last < key) {
+            self.known.push(key);
         } else {
             let at = self.known.partition_point(|k| *k < key);
             if self.known.get(at) != Some(&key) {
@@ -178,10 +176,8 @@ impl<S: Store> Queue<S> {
     pub fn remove(&mut self, key: &str) {
         self.durable.remove(key);
         self.spill.remove(key);
-        if self.known.front().is_some_and(|k| k == key) {
-            self.known.pop_front();
-        } else {
-            self.known.retain(|k| k != key);
+        if let Some(at) = self.known.iter().position(|k| k == key) {
+            self.known.remove(at);
         }
     }
 

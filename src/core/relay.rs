@@ -144,7 +144,7 @@ pub fn envelope(record: &Record, visitor: &SessionExternalId) -> Option<String> 
         Event::RemoveFromBasket { .. } | Event::SetEmail { contact: None, .. } => return None,
     };
     // Fields(…) starts every field with a comma; the first one must not have it.
-    Some(format!("{{\"{name}\":{{{}}}}}", &f.0[1..]))
+    Some(format!("{{\"{name}\":{{{}}}}}", f.0.strip_prefix(',').unwrap_or(&f.0)))
 }
 
 /// `POST {relay}/visitorEvents?partnerId=…` with a JSON array of envelopes.

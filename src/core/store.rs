@@ -136,9 +136,11 @@ impl<S: Store> Store for Chain<S> {
     }
 
     fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
-        let mut keys: Vec<String> = self.0.iter().flat_map(|s| s.keys_with_prefix(prefix)).collect();
-        keys.sort_unstable();
-        keys.dedup();
+        // A key stored in two layers is listed twice; the queue merges duplicates as it sorts.
+        let mut keys = Vec::new();
+        for store in &self.0 {
+            keys.extend(store.keys_with_prefix(prefix));
+        }
         keys
     }
 }

@@ -76,10 +76,11 @@ impl Tracking<'_> {
 
 /// Reads `sessionId` (or the legacy `RrSessionId`) out of the initialize response.
 pub fn parse_session(body: &str) -> Option<RrSession> {
-    ["\"sessionId\"", "\"RrSessionId\""].iter().find_map(|key| {
-        let after_key = &body[body.find(key)? + key.len()..];
-        let after_colon = after_key.trim_start().strip_prefix(':')?.trim_start().strip_prefix('"')?;
-        RrSession::parse(&after_colon[..after_colon.find('"')?])
+    // Split at the quotes, a JSON member `"name": "value"` is the run: name, `:`, value.
+    let pieces: Vec<&str> = body.split('"').collect();
+    ["sessionId", "RrSessionId"].iter().find_map(|name| {
+        let run = pieces.windows(3).find(|run| run[0] == *name && run[1].trim() == ":")?;
+        RrSession::parse(run[2])
     })
 }
 
