@@ -34,7 +34,8 @@ pub enum Event {
 /// The id list of a `groupView`, comma-joined as the protocol joins arrays.
 pub const PRODUCT_IDS: &str = "productIds";
 
-fn join_ids(items: &[ItemId]) -> String {
+/// `101,102,103`: product ids as the wire and the storage line list them.
+pub fn join_ids(items: &[ItemId]) -> String {
     let mut out = String::new();
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
@@ -139,8 +140,10 @@ impl Event {
         Some(match name {
             "view" => Event::View { item: id?, stock: text("stockId")?, recom_item },
             "groupView" => {
-                let items: Vec<ItemId> =
-                    get(PRODUCT_IDS)?.split(',').map(ItemId::parse).collect::<Result<_, _>>().ok()?;
+                let mut items = Vec::new();
+                for id in get(PRODUCT_IDS)?.split(',') {
+                    items.push(ItemId::parse(id).ok()?);
+                }
                 if items.is_empty() {
                     return None;
                 }

@@ -3,7 +3,7 @@
 //! ISO 8601 `timestamp`). The store's server adds the secret apiKey and forwards them; the page
 //! never sees it.
 
-use super::event::Event;
+use super::event::{join_ids, Event};
 use super::ids::{Category, SessionExternalId};
 use super::record::Record;
 use super::urlenc::Query;
@@ -98,9 +98,8 @@ pub fn envelope(record: &Record, visitor: &SessionExternalId) -> Option<String> 
         Event::GroupView { items, stock, .. } => {
             // The server API wants a group id; a group is named after its first product, as
             // Retail Rocket suggests for products without variants.
-            let ids: Vec<String> = items.iter().map(ToString::to_string).collect();
-            f.number("groupId", ids.first().map_or("0", String::as_str));
-            f.number("productIds", &format!("[{}]", ids.join(",")));
+            f.number("groupId", &items.first().map_or(String::from("0"), ToString::to_string));
+            f.number("productIds", &format!("[{}]", join_ids(items)));
             f.opt_text("stockId", stock.as_ref().map(|s| s.as_str()));
             "groupView"
         }

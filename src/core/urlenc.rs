@@ -82,13 +82,12 @@ pub fn parse_pairs(query: &str) -> Option<Vec<(String, String)>> {
     if query.is_empty() {
         return Some(Vec::new());
     }
-    query
-        .split('&')
-        .map(|pair| {
-            let (k, v) = pair.split_once('=')?;
-            Some((decode(k)?, decode(v)?))
-        })
-        .collect()
+    let mut pairs = Vec::new();
+    for pair in query.split('&') {
+        let (k, v) = pair.split_once('=')?;
+        pairs.push((decode(k)?, decode(v)?));
+    }
+    Some(pairs)
 }
 
 #[cfg(test)]

@@ -46,7 +46,13 @@ pub fn elements(value: &JsValue, min: u32, max: u32) -> Option<Vec<JsValue>> {
     if len < f64::from(min) || len > f64::from(max) {
         return None;
     }
-    (0..len as u32).map(|i| Reflect::get_u32(value, i).ok()).collect()
+    // Plain loops rather than `collect::<Option<_>>()` in this module: each such adapter is
+    // its own copy of generic code in the wasm.
+    let mut out = Vec::with_capacity(len as usize);
+    for i in 0..len as u32 {
+        out.push(Reflect::get_u32(value, i).ok()?);
+    }
+    Some(out)
 }
 
 /// The value of `key` in an options object (`undefined` if absent or not an object).
@@ -80,7 +86,11 @@ impl Call {
     /// A non-empty array of at most 100 product ids.
     pub fn items(self, argument: &str, value: &JsValue) -> Result<Vec<ItemId>, InputError> {
         let array = elements(value, 1, 100).ok_or_else(|| self.error(argument, Invalid::IdList, value))?;
-        array.iter().enumerate().map(|(i, v)| self.item(&format!("{argument}[{i}]"), v)).collect()
+        let mut items = Vec::with_capacity(array.len());
+        for (i, v) in array.iter().enumerate() {
+            items.push(self.item(&format!("{argument}[{i}]"), v)?);
+        }
+        Ok(items)
     }
 
     /// A category id or a full category path.
@@ -158,20 +168,18 @@ impl Call {
             got: Some(describe(value)),
             ..InputError::new(self.0, "order.items", Invalid::IdList)
         })?;
-        array
-            .iter()
-            .enumerate()
-            .map(|(i, line)| {
-                if !line.is_object() {
-                    return Err(self.error(format!("order.items[{i}]"), Invalid::Id, line));
-                }
-                Ok(OrderItem {
-                    id: self.item(&format!("order.items[{i}].id"), &field(line, "id"))?,
-                    quantity: self.quantity(&format!("order.items[{i}].qnt"), &field(line, "qnt"))?,
-                    price: self.price(&format!("order.items[{i}].price"), &field(line, "price"))?,
-                })
-            })
-            .collect()
+        let mut items = Vec::with_capacity(array.len());
+        for (i, line) in array.iter().enumerate() {
+            if !line.is_object() {
+                return Err(self.error(format!("order.items[{i}]"), Invalid::Id, line));
+            }
+            items.push(OrderItem {
+                id: self.item(&format!("order.items[{i}].id"), &field(line, "id"))?,
+                quantity: self.quantity(&format!("order.items[{i}].qnt"), &field(line, "qnt"))?,
+                price: self.price(&format!("order.items[{i}].price"), &field(line, "price"))?,
+            });
+        }
+        Ok(items)
     }
 
     /// An optional customer id: letters and digits, at most 50.

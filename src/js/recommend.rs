@@ -156,33 +156,24 @@ fn categories(call: Call, params: &JsValue) -> Result<(Vec<u64>, Vec<String>), I
         }
         elements(&value, 0, 100).ok_or_else(|| InputError::new(call.0, format!("params.{key}"), Invalid::IdList))
     };
-    let ids = list("categoryIds")?
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let digits = v.as_string().map(|s| {
-                if s.trim() == "0" {
-                    Some(0.0)
-                } else {
-                    ItemId::parse(s.trim()).ok().map(|id| id.get() as f64)
-                }
-            });
-            let n = v.as_f64().or(digits.flatten());
-            n.ok_or(Invalid::Category)
-                .and_then(recs::category_id)
-                .map_err(|p| InputError::new(call.0, format!("params.categoryIds[{i}]"), p))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let paths = list("categoryPaths")?
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            v.as_string()
-                .ok_or(Invalid::Category)
-                .and_then(|s| recs::category_path(&s))
-                .map_err(|p| InputError::new(call.0, format!("params.categoryPaths[{i}]"), p))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut ids = Vec::new();
+    for (i, v) in list("categoryIds")?.iter().enumerate() {
+        let digits = v.as_string().map(|s| {
+            if s.trim() == "0" {
+                Some(0.0)
+            } else {
+                ItemId::parse(s.trim()).ok().map(|id| id.get() as f64)
+            }
+        });
+        let n = v.as_f64().or(digits.flatten());
+        let id = n.ok_or(Invalid::Category).and_then(recs::category_id);
+        ids.push(id.map_err(|p| InputError::new(call.0, format!("params.categoryIds[{i}]"), p))?);
+    }
+    let mut paths = Vec::new();
+    for (i, v) in list("categoryPaths")?.iter().enumerate() {
+        let path = v.as_string().ok_or(Invalid::Category).and_then(|s| recs::category_path(&s));
+        paths.push(path.map_err(|p| InputError::new(call.0, format!("params.categoryPaths[{i}]"), p))?);
+    }
     if ids.is_empty() && paths.is_empty() {
         return Err(InputError::new(call.0, "params.categoryIds", Invalid::IdList));
     }
