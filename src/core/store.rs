@@ -17,7 +17,8 @@ pub trait Store {
     fn set(&self, key: &str, value: &str) -> Result<(), WriteFailed>;
     /// Removes `key` (absent keys are fine).
     fn remove(&self, key: &str);
-    /// Every key starting with `prefix`, in any order.
+    /// Every key starting with `prefix`, in any order ([`Chain`] lists a key once per layer
+    /// that holds it).
     fn keys_with_prefix(&self, prefix: &str) -> Vec<String>;
 }
 
