@@ -18,7 +18,6 @@ const generated = JSON.parse(readFileSync(path.join(pkgDir, "package.json"), "ut
 
 const files = [
   "index.js",
-  "index.js.map",
   "index.d.ts",
   "retailrocket_tracker.js",
   "retailrocket_tracker.js.map",

@@ -5,12 +5,26 @@ import { readdirSync, readFileSync } from "node:fs";
 import { CEILING_GZIP_BYTES, measure, report } from "../../scripts/size.mjs";
 
 const pkgDir = new URL("../../pkg/", import.meta.url);
-const shipped = readdirSync(pkgDir).filter((f) => /\.(wasm|js|d\.ts)$/.test(f));
+const shipped = readdirSync(pkgDir).filter((f) => /\.(wasm|js|d\.ts|map)$/.test(f));
 
 test("pkg/ ships the wasm, its glue and TypeScript types", () => {
   for (const f of ["retailrocket_tracker_bg.wasm", "retailrocket_tracker.js", "retailrocket_tracker.d.ts"]) {
     assert.ok(shipped.includes(f), `${f} missing from pkg/`);
   }
+});
+
+test("the loader keeps its bundler hints, and the minified glue maps back to the original", () => {
+  // Without them webpack warns "Critical dependency" and Vite cannot analyse the Node-only import.
+  const loader = readFileSync(new URL("index.js", pkgDir), "utf8");
+  assert.match(loader, /import\(\s*\/\* webpackIgnore: true \*\/\s*\/\* @vite-ignore \*\/\s*FS\)/);
+  const glue = readFileSync(new URL("retailrocket_tracker.js", pkgDir), "utf8");
+  assert.ok(glue.startsWith('/* @ts-self-types="./retailrocket_tracker.d.ts" */'), "Deno finds the types");
+  assert.match(glue, /\/\/# sourceMappingURL=retailrocket_tracker\.js\.map\s*$/);
+  const map = JSON.parse(readFileSync(new URL("retailrocket_tracker.js.map", pkgDir), "utf8"));
+  assert.deepEqual(map.sources, ["retailrocket_tracker.src.js"], "the original has its own name, not the minified file's");
+  assert.match(map.sourcesContent[0], /export class Tracker/, "the readable glue is embedded");
+  const manifest = JSON.parse(readFileSync(new URL("package.json", pkgDir), "utf8"));
+  assert.ok(manifest.files.includes("retailrocket_tracker.js.map"), "the source map ships");
 });
 
 test("nothing in pkg/ can carry Retail Rocket's secret apiKey or reach its apiKey hosts", () => {
