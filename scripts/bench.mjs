@@ -186,6 +186,7 @@ async function main() {
       await context.setOffline(true);
       results.memory = await page.evaluate(
         ({ config, calls }) => {
+          const FULL = 1000; // the default maxQueue
           const { Tracker, wasm } = window.rrBench;
           const heap = () => {
             if (typeof gc === "function") gc();
@@ -194,9 +195,15 @@ async function main() {
           let dropped = 0;
           const rr = new Tracker({ ...config, onError: (e) => e.code === "queue_full" && dropped++ });
           const before = { wasmBytes: wasm.memory.buffer.byteLength, jsHeapBytes: heap() };
-          for (let i = 0; i < calls; i++) rr.view(1 + (i % 5000));
+          // The first 1000 calls fill the queue; each later one also drops the oldest event.
+          let t0 = 0;
+          for (let i = 0; i < calls; i++) {
+            if (i === FULL) t0 = performance.now();
+            rr.view(1 + (i % 5000));
+          }
+          const atBoundMs = (performance.now() - t0) / (calls - FULL);
           const after = { wasmBytes: wasm.memory.buffer.byteLength, jsHeapBytes: heap() };
-          return { calls, before, after, pendingAfter: rr.pending, queueFullReports: dropped };
+          return { calls, before, after, pendingAfter: rr.pending, queueFullReports: dropped, atBoundMs };
         },
         { config, calls: MEMORY_CALLS },
       );
@@ -270,6 +277,7 @@ function table(r) {
       `median ${ms(c.medianMs)}, p95 ${ms(c.p95Ms)}, mean in batches of ${BATCH} ${ms(c.meanInBatchesMs)}, ` +
         `first after reset ${ms(c.firstOfBatchMedianMs)}`,
     ]),
+    [`rr.view() with the queue full (1000, default maxQueue)`, `mean ${ms(r.memory.atBoundMs)} over ${r.memory.calls - 1000} calls, each dropping the oldest`],
     [`wasm memory before / after ${r.memory.calls} calls`, `${kb(r.memory.before.wasmBytes)} / ${kb(r.memory.after.wasmBytes)} (pending ${r.memory.pendingAfter}, queue_full reports ${r.memory.queueFullReports})`],
     ["JS heap after gc, before / after", r.memory.before.jsHeapBytes == null ? "n/a" : `${kb(r.memory.before.jsHeapBytes)} / ${kb(r.memory.after.jsHeapBytes)}`],
     [`wire: ${r.wire.events} views`, `${r.wire.requests} requests logged by the mock (${r.wire.handshakes} handshake; the browser made ${r.wire.browserRequestsToMock}), ${r.wire.requestsPerEvent} per event, all 200: ${r.wire.allAccepted}`],

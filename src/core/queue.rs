@@ -88,13 +88,18 @@ impl<S: Store> Queue<S> {
     /// Stores one event. At the bound, the oldest events make room.
     pub fn push(&mut self, record: &Record) -> Pushed {
         let mut pushed = Pushed::default();
-        if self.known.len() >= self.max || self.stale {
+        // Other tabs' writes and deliveries mark the queue stale; otherwise the known keys are
+        // current, and a full queue does not re-list storage on every call.
+        if self.stale {
             self.rescan();
         }
         while self.known.len() >= self.max {
             let oldest = self.known.remove(0);
-            self.remove(&oldest);
-            pushed.dropped += 1;
+            // Another tab may have delivered it a moment ago: only a stored event is dropped.
+            if self.read(&oldest).is_some() {
+                self.remove(&oldest);
+                pushed.dropped += 1;
+            }
         }
         self.seq = self.seq.wrapping_add(1);
         // Keys must sort in the order events happened. The record keeps its own time; the key
@@ -353,5 +358,28 @@ mod tests {
             q.push(&view(n, 3));
             assert_eq!(store.ops.get() - before, 1, "one write with {queued} queued");
         }
+        // Full: the push also reads and removes the oldest, and lists nothing.
+        while q.known.len() < 1000 {
+            q.push(&view(4, 3));
+        }
+        let before = store.ops.get();
+        assert_eq!(q.push(&view(5, 4)).dropped, 1);
+        assert_eq!(store.ops.get() - before, 3, "read, remove and write at the bound");
+    }
+
+    #[test]
+    fn an_oldest_event_another_tab_delivered_is_not_counted_as_dropped() {
+        let storage = MemoryStore::default();
+        let mut a = Queue::new(storage.clone(), "aaaa", 2);
+        a.push(&view(1, 1));
+        a.push(&view(2, 2));
+        // Tab B delivers event 1; tab A has not heard of it yet (no storage event so far).
+        let mut b = Queue::new(storage, "bbbb", 2);
+        let delivered = b.oldest().unwrap();
+        b.remove(&delivered.key);
+        assert_eq!(a.push(&view(3, 3)).dropped, 0);
+        a.mark_stale();
+        let ids: Vec<_> = drain(&mut a).iter().map(|r| r.event.path_id().unwrap().get()).collect();
+        assert_eq!(ids, [2, 3]);
     }
 }
