@@ -76,10 +76,11 @@ impl Tracking<'_> {
 
 /// Reads `sessionId` (or the legacy `RrSessionId`) out of the initialize response.
 pub fn parse_session(body: &str) -> Option<RrSession> {
-    // Split at the quotes, a JSON member `"name": "value"` is the run: name, `:`, value.
+    // Split at the quotes, a JSON member `"name": "value"` is the run: name, `:`, value, and
+    // whatever follows the value's closing quote (so a cut-off value is not taken).
     let pieces: Vec<&str> = body.split('"').collect();
     ["sessionId", "RrSessionId"].iter().find_map(|name| {
-        let run = pieces.windows(3).find(|run| run[0] == *name && run[1].trim() == ":")?;
+        let run = pieces.windows(4).find(|run| run[0] == *name && run[1].trim() == ":")?;
         RrSession::parse(run[2])
     })
 }
@@ -163,5 +164,7 @@ mod tests {
         assert_eq!(parse_session(r#"{"x":1,"RrSessionId":"Z9"}"#), RrSession::parse("Z9"));
         assert_eq!(parse_session(r#"{"sessionId":"has space"}"#), None);
         assert_eq!(parse_session("garbage"), None);
+        assert_eq!(parse_session(r#"{"sessionId":"abc"#), None, "cut off before the closing quote");
+        assert_eq!(parse_session(r#"{"sessionId":"#), None);
     }
 }
