@@ -9,33 +9,27 @@ import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, beforeEach, test } from "node:test";
 import * as esbuild from "esbuild";
-import { PARTNER_ID, collectConsoleErrors, launchBrowser, mockRequests, startStack, waitFor } from "../e2e/harness.mjs";
+import { PARTNER_ID, launchBrowser, startStack } from "../e2e/harness.mjs";
 import {
+  README_APP,
+  TRACK_ONE_VIEW,
   appPage,
-  appResult,
-  collectWarnings,
+  assertTracksOnce,
   ensureLoaderBuilt,
   installPackage,
   listDir,
-  removeDir,
+  closeAll,
   startStaticServer,
   tempDir,
 } from "./helpers.mjs";
 
-const TRACK = `
-const root = document.documentElement;
-const rr = new Tracker({ partnerId: root.dataset.partner, trackingUrl: root.dataset.mock, apiUrl: root.dataset.mock });
-root.dataset.result = JSON.stringify({ ok, view: rr.view(101), id: rr.sessionExternalId, pending: rr.pending });
-await rr.flush();
-root.dataset.done = "1";
-`;
 const APPS = {
   // a) the README way: no argument; the .wasm is expected next to the module that loads it.
-  a: `import init, { Tracker } from "retailrocket-tracker";\nconst ok = await init();\n${TRACK}`,
+  a: README_APP,
   // b) the bundler emits the .wasm under a hashed name and hands its URL to init().
   b: `import init, { Tracker } from "retailrocket-tracker";
 import wasmUrl from "retailrocket-tracker/retailrocket_tracker_bg.wasm";
-const ok = await init(new URL(wasmUrl, import.meta.url));\n${TRACK}`,
+const ok = await init(new URL(wasmUrl, import.meta.url));\n${TRACK_ONE_VIEW}`,
 };
 
 let dir;
@@ -81,38 +75,11 @@ before(async () => {
   browser = await launchBrowser();
 });
 
-after(async () => {
-  await browser?.close();
-  await site?.close();
-  await stack?.close();
-  if (dir) await removeDir(dir);
-});
+after(() => closeAll({ browser, site, stack, dir }));
 
 beforeEach(() => stack.mock.reset());
 
-async function trackOnce(name) {
-  const context = await browser.browser.newContext();
-  const tab = await context.newPage();
-  const errors = collectConsoleErrors(tab);
-  const warnings = collectWarnings(tab);
-  const seen = site.requests.length;
-  await tab.goto(`${site.url}/${name}.html`);
-  const result = await appResult(tab);
-  assert.equal(result.ok, true, `init() resolved true (warnings: ${JSON.stringify(warnings)})`);
-  assert.equal(result.view, true);
-  assert.match(result.id, /^[0-9a-f]{32}$/);
-  const views = await waitFor(async () => {
-    const r = await mockRequests(stack.mockUrl, `/1.0/event/view/${PARTNER_ID}/101`);
-    return r.length > 0 && r;
-  }, { message: "the bundled page's view reached the mock" });
-  assert.equal(views.length, 1);
-  assert.equal(views[0].status, 200);
-  assert.equal(views[0].query.sessionExternalId, result.id);
-  assert.deepEqual(errors, []);
-  assert.deepEqual(warnings, []);
-  await context.close();
-  return site.requests.slice(seen);
-}
+const trackOnce = (name) => assertTracksOnce({ browser, stack, site, path: `/${name}.html` });
 
 test("esbuild bundle, .wasm copied next to it, init() without argument: tracks end to end", async () => {
   const bundleText = await readFile(path.join(built.a, "a.js"), "utf8");

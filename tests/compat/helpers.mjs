@@ -7,7 +7,8 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { REPO_ROOT } from "../e2e/harness.mjs";
+import assert from "node:assert/strict";
+import { PARTNER_ID, REPO_ROOT, collectConsoleErrors, mockRequests, waitFor } from "../e2e/harness.mjs";
 
 export const run = promisify(execFile);
 export const PKG_DIR = path.join(REPO_ROOT, "pkg");
@@ -118,6 +119,21 @@ await rr.flush();
 root.dataset.done = "1";
 `;
 
+/**
+ * The body of a bundled test app, after `const ok = await init()`: a Tracker aimed at the page's
+ * `data-mock`, one view of product 101, the result in `data-result`, then `data-done`.
+ */
+export const TRACK_ONE_VIEW = `
+const root = document.documentElement;
+const rr = new Tracker({ partnerId: root.dataset.partner, trackingUrl: root.dataset.mock, apiUrl: root.dataset.mock });
+root.dataset.result = JSON.stringify({ ok, view: rr.view(101), id: rr.sessionExternalId, pending: rr.pending });
+await rr.flush();
+root.dataset.done = "1";
+`;
+
+/** A bundled app importing the package by name, the README way: init() with no argument. */
+export const README_APP = `import init, { Tracker } from "retailrocket-tracker";\nconst ok = await init();\n${TRACK_ONE_VIEW}`;
+
 /** An HTML page that runs `scripts` (external, same-origin: a strict CSP allows no inline script). */
 export function appPage({ pkg, mock, partner, scripts = ["/app.js"] }) {
   const attrs = `data-pkg="${pkg}" data-mock="${mock}" data-partner="${partner}"`;
@@ -141,3 +157,40 @@ export async function appResult(page, { timeout = 15000 } = {}) {
 
 /** Lists a directory's files, relative, sorted (for messages). */
 export const listDir = async (dir) => (await readdir(dir, { recursive: true })).sort();
+
+/**
+ * Opens `site.url + path` in a fresh browser context (a bundled app that tracks one view of
+ * product 101 and reports through `data-result`), and asserts the view reached the mock with the
+ * page's visitor id, with no console error or warning. Returns the paths the page fetched.
+ */
+export async function assertTracksOnce({ browser, stack, site, path: pagePath }) {
+  const context = await browser.browser.newContext();
+  const tab = await context.newPage();
+  const errors = collectConsoleErrors(tab);
+  const warnings = collectWarnings(tab);
+  const seen = site.requests.length;
+  await tab.goto(`${site.url}${pagePath}`);
+  const result = await appResult(tab);
+  assert.equal(result.ok, true, `init() resolved true (warnings: ${JSON.stringify(warnings)})`);
+  assert.equal(result.view, true);
+  assert.match(result.id, /^[0-9a-f]{32}$/);
+  const views = await waitFor(async () => {
+    const r = await mockRequests(stack.mockUrl, `/1.0/event/view/${PARTNER_ID}/101`);
+    return r.length > 0 && r;
+  }, { message: "the bundled page's view reached the mock" });
+  assert.equal(views.length, 1);
+  assert.equal(views[0].status, 200);
+  assert.equal(views[0].query.sessionExternalId, result.id);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(warnings, []);
+  await context.close();
+  return site.requests.slice(seen);
+}
+
+/** Closes what a compat test opened (any may be missing if its setup failed), then removes `dir`. */
+export async function closeAll({ browser, site, stack, dir }) {
+  await browser?.close();
+  await site?.close();
+  await stack?.close();
+  if (dir) await removeDir(dir);
+}
