@@ -1,5 +1,5 @@
 //! Retail Rocket tracking and recommendations for storefronts and mobile-app WebViews, as a
-//! small WebAssembly module.
+//! WebAssembly module.
 //!
 //! The crate has two layers:
 //! - [`core`]: plain Rust. Validation, events, the persistent outbound queue, retry policy and
