@@ -27,6 +27,20 @@ test("the loader keeps its bundler hints, and the minified glue maps back to the
   assert.ok(manifest.files.includes("retailrocket_tracker.js.map"), "the source map ships");
 });
 
+test("the .wasm imports under short names, and the glue supplies each of them", async () => {
+  const module = new WebAssembly.Module(readFileSync(new URL("retailrocket_tracker_bg.wasm", pkgDir)));
+  const imports = WebAssembly.Module.imports(module);
+  assert.ok(imports.length > 50, `${imports.length} imports`);
+  for (const { module: from, name } of imports) {
+    assert.equal(from, "a");
+    assert.match(name, /^[a-zA-Z]{1,2}$/, `import ${name} kept its long name (scripts/short-imports.mjs)`);
+  }
+  // Instantiating links every import against the glue's import object; a name the glue lacks
+  // fails here with a LinkError.
+  const glue = await import(new URL("retailrocket_tracker.js", pkgDir));
+  glue.initSync({ module });
+});
+
 test("nothing in pkg/ can carry Retail Rocket's secret apiKey or reach its apiKey hosts", () => {
   const forbidden = /apikey=|apptracking\.|externalapi\./gi;
   for (const f of shipped) {
