@@ -31,7 +31,7 @@ const BUSY_RECHECK_MS: u64 = 2_000;
 enum State {
     /// No sender task.
     Idle,
-    /// The sender task runs (sending, or waiting out a backoff).
+    /// The sender task runs: asking for the lock after new events were tracked, or sending.
     Running,
     /// The sender task waits out a backoff after a failed attempt (holding the lock).
     Waiting,
@@ -118,13 +118,16 @@ impl Shared {
     }
 
     /// The page is being hidden: hand waiting events to the browser (see `Engine::hand_off`).
-    /// Only the site's sender may do it, so unless this tab already is the sender, it takes the
+    /// Only the site's sender may do it. A tab that holds the lock, or whose sender asked for it
+    /// a moment ago (events were just tracked), hands off at once: the page may be closing, and
+    /// a lock granted later would come too late. (If another tab turns out to hold the lock, an
+    /// event it has in flight at that very moment may be sent twice.) Any other tab takes the
     /// lock first; if another tab holds it, that tab is alive and delivers.
     fn on_hidden(self: &Rc<Self>) {
         if !online() {
             return;
         }
-        if self.holds_lock.get() {
+        if self.holds_lock.get() || self.state.get() == State::Running {
             self.hand_off();
             return;
         }
@@ -218,7 +221,7 @@ async fn drive(shared: Rc<Shared>) {
         if shared.pending() == 0 || !online() {
             break;
         }
-        shared.state.set(State::Running);
+        // Still Standby while asking again: `run` says Running once the lock is ours.
     }
     shared.state.set(State::Idle);
     shared.report_problems();

@@ -121,6 +121,25 @@ test("a page closed right after a tracking call still delivers (keepalive), once
   await context.close();
 });
 
+test("a page closed while its sender is still asking for the lock still delivers, once", async () => {
+  // The browser takes a while to grant the site's sender lock here: the page closes after
+  // tracking and before the grant, so the hand-off cannot wait for the lock.
+  const context = await env.browser.browser.newContext();
+  await context.addInitScript(() => {
+    const request = navigator.locks.request.bind(navigator.locks);
+    navigator.locks.request = (...args) => new Promise((r) => setTimeout(r, 400)).then(() => request(...args));
+  });
+  const page = await readyPage(context);
+  await page.evaluate(() => ["k1", "k2", "k3"].forEach((p) => window.rr.search(p)));
+  await page.close({ runBeforeUnload: true });
+  await waitFor(async () => (await delivered()).length === 3, { message: "three delivered after close" });
+  const next = await newPage(context);
+  await next.waitForTimeout(900);
+  assert.equal(await next.evaluate(() => window.rr.pending), 0);
+  assert.deepEqual((await delivered()).sort(), ["k1", "k2", "k3"]);
+  await context.close();
+});
+
 test("with localStorage and cookies broken, events are still delivered within the session", async () => {
   const context = await env.browser.browser.newContext();
   await context.addInitScript(() => {
