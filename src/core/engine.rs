@@ -26,6 +26,21 @@ pub const OPT_OUT_KEY: &str = "rrt:optout";
 /// Most events handed to the browser at once when the page is hidden.
 pub const HAND_OFF_LIMIT: usize = 50;
 
+/// Until when (ms since the epoch) the site's sender waits out a backoff, for the other tabs:
+/// a tab that is not the sender must not hand events to a server that is failing. Stored beside
+/// the queue.
+pub const WAIT_KEY: &str = "rrt:wait";
+
+/// What a hidden page may hand to the browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandOff {
+    /// This tab is the site's sender: the head of the shared queue.
+    Queue,
+    /// This tab has just tracked events and not yet heard whether it is the sender: only its own
+    /// events, and only in the direct protocol (a relay batch could repeat the sender's).
+    OwnEvents,
+}
+
 /// Most events in one relay batch.
 pub const RELAY_BATCH: usize = 50;
 
@@ -421,9 +436,21 @@ impl Engine {
     ///
     /// Nothing is handed off during a backoff (the server asked us to wait), and a relay never
     /// gets a second batch while one is under way (one batch per visitor at a time).
-    pub fn hand_off(&mut self, nonce: u64) -> Vec<Job> {
-        if self.consent != Consent::Granted || self.backoff.failures() > 0 {
+    pub fn hand_off(&mut self, now_ms: u64, scope: HandOff) -> Vec<Job> {
+        let shared_wait = self.durable.queue.get(WAIT_KEY).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
+        if self.consent != Consent::Granted || self.backoff.failures() > 0 || shared_wait > now_ms {
             return Vec::new();
+        }
+        if scope == HandOff::OwnEvents {
+            let Some(session) = self.session.clone().filter(|_| self.config.relay_url.is_none()) else {
+                return Vec::new();
+            };
+            let own: Vec<Job> = (self.queue.first(HAND_OFF_LIMIT).iter())
+                .filter(|entry| self.queue.is_own(&entry.key))
+                .map(|entry| self.direct(entry, &session, now_ms))
+                .take_while(|job| job.request().method == Method::Get)
+                .collect();
+            return self.take_handed_off(own);
         }
         let relay_busy = self.config.relay_url.is_some() && !self.in_flight.is_empty();
         if self.in_flight_survives_unload {
@@ -446,11 +473,16 @@ impl Engine {
                 self.queue
                     .first(HAND_OFF_LIMIT)
                     .iter()
-                    .map(|entry| self.direct(entry, &session, nonce))
+                    .map(|entry| self.direct(entry, &session, now_ms))
                     .take_while(|job| job.request().method == Method::Get)
                     .collect()
             }
         };
+        self.take_handed_off(jobs)
+    }
+
+    /// Takes the events of jobs handed to the browser out of storage, remembering their keys.
+    fn take_handed_off(&mut self, jobs: Vec<Job>) -> Vec<Job> {
         for job in &jobs {
             if let Job::Deliver { events, .. } = job {
                 for e in events {
@@ -460,6 +492,13 @@ impl Engine {
             }
         }
         jobs
+    }
+
+    /// The sender waits out a backoff until `until_ms`: tells the site's other tabs (see
+    /// [`WAIT_KEY`]).
+    pub fn share_wait(&self, until_ms: u64) {
+        // Next to the queue (localStorage or memory), never in a cookie.
+        let _ = self.durable.queue.set(WAIT_KEY, &until_ms.to_string());
     }
 
     /// Applies a reply's verdict to one event: done, dropped and reported, or kept for a retry
@@ -735,7 +774,7 @@ mod tests {
         e.track(vec![view(2), view(3), view(4)], 2);
         let in_flight = e.next_job(1).unwrap();
         assert!(in_flight.request().url.contains("/2?"));
-        let handed = e.hand_off(1);
+        let handed = e.hand_off(1, HandOff::Queue);
         let urls: Vec<_> = handed.iter().map(|j| j.request().url.clone()).collect();
         assert_eq!(urls.len(), 2);
         assert!(urls[0].contains("/3?") && urls[1].contains("/4?"));
@@ -755,13 +794,55 @@ mod tests {
         let stores = Stores::memory();
         let mut e = engine(&stores);
         e.track(vec![view(1)], 1);
-        assert_eq!(e.hand_off(1), vec![], "no session yet: events wait for the next page");
+        assert_eq!(e.hand_off(1, HandOff::Queue), vec![], "no session yet: events wait for the next page");
         run(&mut e, session_ok);
         let group = Event::GroupView { items: vec![ItemId::parse("5").unwrap()], stock: None, recom_item: None };
         e.track(vec![view(2), group, view(3)], 2);
-        let handed = e.hand_off(1);
+        let handed = e.hand_off(1, HandOff::Queue);
         assert_eq!(handed.len(), 1);
         assert_eq!(stored_events(&stores), 2, "the group view and what follows stay stored");
+    }
+
+    #[test]
+    fn a_tab_not_yet_confirmed_as_sender_hands_off_only_its_own_events() {
+        let stores = Stores::memory();
+        let mut sender = engine(&stores);
+        sender.track(vec![view(1)], 1);
+        run(&mut sender, session_ok);
+        sender.track(vec![view(2)], 2);
+        let in_flight = sender.next_job(2).unwrap();
+        assert!(in_flight.request().url.contains("/2?"));
+
+        let mut other = Engine::open(config(&[]), stores.clone(), "other", || [7; 16]);
+        other.track(vec![view(3), view(4)], 3);
+        let handed = other.hand_off(3, HandOff::OwnEvents);
+        let urls: Vec<_> = handed.iter().map(|j| j.request().url.clone()).collect();
+        assert_eq!(urls.len(), 2, "{urls:?}");
+        assert!(urls[0].contains("/3?session=rrSESSION1&") && urls[1].contains("/4?"), "{urls:?}");
+        assert_eq!(stored_events(&stores), 1, "the sender's event under way is left to the sender");
+    }
+
+    #[test]
+    fn no_tab_hands_off_while_the_sender_waits_out_a_backoff() {
+        let stores = Stores::memory();
+        let mut sender = engine(&stores);
+        sender.track(vec![view(1)], 1);
+        run(&mut sender, session_ok);
+        sender.share_wait(10_000);
+        let mut other = Engine::open(config(&[]), stores.clone(), "other", || [7; 16]);
+        other.track(vec![view(2)], 2);
+        assert_eq!(other.hand_off(9_999, HandOff::OwnEvents), vec![], "the server asked to wait");
+        assert_eq!(other.hand_off(9_999, HandOff::Queue), vec![]);
+        assert_eq!(other.hand_off(10_001, HandOff::OwnEvents).len(), 1, "the wait is over");
+    }
+
+    #[test]
+    fn a_tab_not_yet_confirmed_as_sender_hands_nothing_to_a_relay() {
+        let stores = Stores::memory();
+        let mut e = relay_engine(&stores, "/rr");
+        e.track(vec![view(1)], 1);
+        assert_eq!(e.hand_off(1, HandOff::OwnEvents), vec![], "a batch could repeat the sender's");
+        assert_eq!(e.hand_off(1, HandOff::Queue).len(), 1);
     }
 
     #[test]
@@ -852,13 +933,13 @@ mod tests {
         let stores = Stores::memory();
         let mut same = relay_engine(&stores, "/rr");
         same.track(vec![view(1), view(2)], 1);
-        let jobs = same.hand_off(1);
+        let jobs = same.hand_off(1, HandOff::Queue);
         assert_eq!(jobs.len(), 1);
         assert_eq!(stored_events(&stores), 0);
         let other = Stores::memory();
         let mut cross = relay_engine(&other, "https://relay.example/rr");
         cross.track(vec![view(1)], 1);
-        assert_eq!(cross.hand_off(1), vec![], "a cross-origin POST would need a preflight");
+        assert_eq!(cross.hand_off(1, HandOff::Queue), vec![], "a cross-origin POST would need a preflight");
         assert_eq!(stored_events(&other), 1);
     }
 
@@ -925,7 +1006,7 @@ mod tests {
         e.track(vec![view(1)], 1);
         let job = e.next_job(1).unwrap();
         e.track(vec![view(2)], 2);
-        assert_eq!(e.hand_off(1), vec![], "one batch per visitor at a time");
+        assert_eq!(e.hand_off(1, HandOff::Queue), vec![], "one batch per visitor at a time");
         assert_eq!(
             stored_events(&stores),
             1,
@@ -933,6 +1014,6 @@ mod tests {
         );
         e.complete(&job, &status(503), 0.5);
         assert_eq!(e.pending(), 2, "the failed batch came back, in front");
-        assert_eq!(e.hand_off(1), vec![], "and nothing is handed off during the backoff");
+        assert_eq!(e.hand_off(1, HandOff::Queue), vec![], "and nothing is handed off during the backoff");
     }
 }

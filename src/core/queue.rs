@@ -151,6 +151,11 @@ impl<S: Store> Queue<S> {
         entries
     }
 
+    /// True if this tab queued the event stored under `key`.
+    pub fn is_own(&self, key: &str) -> bool {
+        key.strip_prefix(PREFIX).and_then(|rest| rest.split(':').nth(1)) == Some(self.tab.as_str())
+    }
+
     /// True if `key` is still stored.
     pub fn contains(&self, key: &str) -> bool {
         self.read(key).is_some()

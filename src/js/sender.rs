@@ -12,7 +12,7 @@ use wasm_bindgen_futures::spawn_local;
 
 use super::recommend::Recs;
 use super::report::Reporter;
-use crate::core::engine::{Engine, Job, Next, OPT_OUT_KEY};
+use crate::core::engine::{Engine, HandOff, Job, Next, OPT_OUT_KEY};
 use crate::core::identity::VISITOR_KEY;
 use crate::core::queue::PREFIX;
 use crate::web::clock::{jitter, now_ms, sleep};
@@ -31,7 +31,7 @@ const BUSY_RECHECK_MS: u64 = 2_000;
 enum State {
     /// No sender task.
     Idle,
-    /// The sender task runs: asking for the lock after new events were tracked, or sending.
+    /// The sender task runs (asking for the lock, or sending).
     Running,
     /// The sender task waits out a backoff after a failed attempt (holding the lock).
     Waiting,
@@ -54,6 +54,8 @@ pub struct Shared {
     state: Cell<State>,
     /// True while this tab holds the site's sender lock (only then may it hand events off).
     holds_lock: Cell<bool>,
+    /// This tab tracked events and has not yet heard whether it is the site's sender.
+    tracked_unconfirmed: Cell<bool>,
     /// `flush()` promises waiting for the sender to settle.
     waiters: RefCell<Vec<Function>>,
     listeners: RefCell<Vec<Listener>>,
@@ -69,6 +71,7 @@ impl Shared {
             can_send,
             state: Cell::new(State::Idle),
             holds_lock: Cell::new(false),
+            tracked_unconfirmed: Cell::new(false),
             waiters: RefCell::default(),
             listeners: RefCell::default(),
         });
@@ -108,6 +111,14 @@ impl Shared {
         }
     }
 
+    /// This page tracked events: starts the sender (see [`wake`](Self::wake)).
+    pub fn tracked(self: &Rc<Self>) {
+        if !self.holds_lock.get() && self.state.get() != State::Standby {
+            self.tracked_unconfirmed.set(true);
+        }
+        self.wake();
+    }
+
     /// Starts the sender unless it is already running, waiting out a backoff, or standing by
     /// (a tab in standby checks back by itself).
     pub fn wake(self: &Rc<Self>) {
@@ -118,29 +129,30 @@ impl Shared {
     }
 
     /// The page is being hidden: hand waiting events to the browser (see `Engine::hand_off`).
-    /// Only the site's sender may do it. A tab that holds the lock, or whose sender asked for it
-    /// a moment ago (events were just tracked), hands off at once: the page may be closing, and
-    /// a lock granted later would come too late. (If another tab turns out to hold the lock, an
-    /// event it has in flight at that very moment may be sent twice.) Any other tab takes the
-    /// lock first; if another tab holds it, that tab is alive and delivers.
+    /// The site's sender hands off the queue. A tab that has just tracked events and not yet
+    /// heard back about the lock hands off those of its own at once: the page may be closing,
+    /// and a lock granted later would come too late. Any other tab takes the lock first; if
+    /// another tab holds it, that tab is alive and delivers.
     fn on_hidden(self: &Rc<Self>) {
         if !online() {
             return;
         }
-        if self.holds_lock.get() || self.state.get() == State::Running {
-            self.hand_off();
-            return;
+        if self.holds_lock.get() {
+            self.hand_off(HandOff::Queue);
+        } else if self.tracked_unconfirmed.get() {
+            self.hand_off(HandOff::OwnEvents);
+        } else {
+            let shared = self.clone();
+            spawn_local(async move {
+                let inner = shared.clone();
+                lock::exclusive(LOCK_NAME, async move { inner.hand_off(HandOff::Queue) }).await;
+            });
         }
-        let shared = self.clone();
-        spawn_local(async move {
-            let inner = shared.clone();
-            lock::exclusive(LOCK_NAME, async move { inner.hand_off() }).await;
-        });
     }
 
-    fn hand_off(self: &Rc<Self>) {
+    fn hand_off(self: &Rc<Self>, scope: HandOff) {
         let jobs = match self.engine.try_borrow_mut() {
-            Ok(mut engine) => engine.hand_off(now_ms()),
+            Ok(mut engine) => engine.hand_off(now_ms(), scope),
             Err(_) => return,
         };
         for job in jobs {
@@ -215,6 +227,7 @@ async fn drive(shared: Rc<Shared>) {
         if lock::exclusive(LOCK_NAME, run(shared.clone())).await == Locked::Ran {
             break;
         }
+        shared.tracked_unconfirmed.set(false);
         shared.state.set(State::Standby);
         shared.settle_waiters();
         sleep(BUSY_RECHECK_MS).await;
@@ -233,6 +246,7 @@ async fn drive(shared: Rc<Shared>) {
 async fn run(shared: Rc<Shared>) {
     shared.state.set(State::Running);
     shared.holds_lock.set(true);
+    shared.tracked_unconfirmed.set(false);
     while online() {
         let job = match shared.engine.try_borrow_mut() {
             Ok(mut engine) => engine.next_job(now_ms()),
@@ -253,6 +267,9 @@ async fn run(shared: Rc<Shared>) {
         };
         shared.report_problems();
         if let Next::Wait(ms) = next {
+            if let Ok(engine) = shared.engine.try_borrow() {
+                engine.share_wait(now_ms() + ms);
+            }
             shared.state.set(State::Waiting);
             shared.settle_waiters();
             sleep(ms).await;

@@ -56,7 +56,7 @@ pub(super) fn track_with(shared: &Rc<Shared>, build: &BuildEvents<'_>) -> bool {
     };
     shared.report_problems();
     if accepted {
-        shared.wake();
+        shared.tracked();
     }
     accepted
 }

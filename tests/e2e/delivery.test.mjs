@@ -140,6 +140,40 @@ test("a page closed while its sender is still asking for the lock still delivers
   await context.close();
 });
 
+test("a tab closed while another tab waits out a 429 leaves its events to that tab: all delivered once", async () => {
+  // Tab A closes right after tracking, before it hears that tab B is the sender. B is waiting
+  // out the server's Retry-After, so A must not hand its event to the server (it would be lost
+  // with A's page); B delivers it after the wait.
+  const context = await env.browser.browser.newContext();
+  await context.addInitScript(() => {
+    const request = navigator.locks.request.bind(navigator.locks);
+    navigator.locks.request = (...args) => new Promise((r) => setTimeout(r, 400)).then(() => request(...args));
+  });
+  const b = await readyPage(context);
+  env.stack.mock.fault({ match: "/1.0/event/", status: 429, retryAfter: "4", count: 1 });
+  await track(b, "b1");
+  await waitFor(async () => (await searches()).some((r) => r.status === 429), { message: "B got the 429" });
+  const a = await openTestPage(context, env.stack.demoUrl);
+  await a.evaluate(async ({ mock, partner }) => {
+    const { default: init, Tracker } = await import("/pkg/index.js");
+    await init();
+    const rr = new Tracker({ partnerId: partner, trackingUrl: mock, apiUrl: mock });
+    rr.search("a1");
+  }, { mock: env.stack.mockUrl, partner: PARTNER_ID });
+  await a.close({ runBeforeUnload: true });
+  await waitFor(async () => (await delivered()).length === 2, { timeout: 12000, message: "both delivered by B" });
+  assert.deepEqual((await delivered()).sort(), ["a1", "b1"]);
+  const all = await searches();
+  assert.deepEqual(all.filter((r) => r.status !== 200).map((r) => r.phrase), ["b1"], "one 429, for b1");
+  const waitedFrom = all.find((r) => r.status === 429).at;
+  for (const r of all.filter((r) => r.status === 200)) {
+    assert.ok(r.at - waitedFrom >= 3900, `${r.phrase} was sent ${r.at - waitedFrom} ms into the 4 s wait`);
+  }
+  await b.waitForTimeout(500);
+  assert.equal((await delivered()).length, 2, "and nothing twice");
+  await context.close();
+});
+
 test("with localStorage and cookies broken, events are still delivered within the session", async () => {
   const context = await env.browser.browser.newContext();
   await context.addInitScript(() => {
