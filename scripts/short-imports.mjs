@@ -22,6 +22,7 @@ function readU32(bytes, at) {
   let value = 0;
   let shift = 0;
   for (;;) {
+    if (at >= bytes.length || shift > 28) throw new Error(`short-imports: bad LEB128 number at byte ${at}`);
     const b = bytes[at++];
     value += (b & 0x7f) * 2 ** shift;
     if (b < 0x80) return [value, at];
@@ -45,6 +46,7 @@ const name = (text) => Buffer.concat([u32(Buffer.byteLength(text)), Buffer.from(
 
 function readName(bytes, at) {
   const [len, start] = readU32(bytes, at);
+  if (start + len > bytes.length) throw new Error(`short-imports: a name at byte ${at} runs past the end`);
   return [utf8.decode(bytes.subarray(start, start + len)), start + len];
 }
 
@@ -124,7 +126,8 @@ const moduleKey = `${JSON.stringify(module)}: import0`;
 if (count1(moduleKey) !== 1) throw new Error(`short-imports: the glue does not have exactly one ${moduleKey}`);
 glue = glue.replace(moduleKey, `"a": import0`);
 for (const [field, short] of renamed) {
-  const key = new RegExp(`^(\\s+)${field}(: function\\b|: )`, "m");
+  const escaped = field.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const key = new RegExp(`^(\\s+)${escaped}(: function\\b|: )`, "m");
   const hits = glue.match(new RegExp(key.source, "gm"));
   if (!hits || hits.length !== 1) throw new Error(`short-imports: the glue defines import ${field} ${hits ? hits.length : 0} times`);
   glue = glue.replace(key, `$1${short}$2`);
