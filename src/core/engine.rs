@@ -441,19 +441,12 @@ impl Engine {
         if self.consent != Consent::Granted || self.backoff.failures() > 0 || shared_wait > now_ms {
             return Vec::new();
         }
-        if scope == HandOff::OwnEvents {
-            let Some(session) = self.session.clone().filter(|_| self.config.relay_url.is_none()) else {
-                return Vec::new();
-            };
-            let own: Vec<Job> = (self.queue.first(HAND_OFF_LIMIT).iter())
-                .filter(|entry| self.queue.is_own(&entry.key))
-                .map(|entry| self.direct(entry, &session, now_ms))
-                .take_while(|job| job.request().method == Method::Get)
-                .collect();
-            return self.take_handed_off(own);
+        let own_only = scope == HandOff::OwnEvents;
+        if own_only && self.config.relay_url.is_some() {
+            return Vec::new();
         }
         let relay_busy = self.config.relay_url.is_some() && !self.in_flight.is_empty();
-        if self.in_flight_survives_unload {
+        if self.in_flight_survives_unload && !own_only {
             for key in std::mem::take(&mut self.in_flight) {
                 self.queue.remove(&key);
                 self.handed_off.push(key);
@@ -473,6 +466,7 @@ impl Engine {
                 self.queue
                     .first(HAND_OFF_LIMIT)
                     .iter()
+                    .filter(|entry| !own_only || self.queue.is_own(&entry.key))
                     .map(|entry| self.direct(entry, &session, now_ms))
                     .take_while(|job| job.request().method == Method::Get)
                     .collect()

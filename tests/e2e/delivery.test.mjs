@@ -107,37 +107,35 @@ test("events queued while the network is blocked are delivered after a reload", 
   await context.close();
 });
 
-test("a page closed right after a tracking call still delivers (keepalive), once", async () => {
-  const context = await env.browser.browser.newContext();
-  const page = await readyPage(context);
-  await page.evaluate(() => ["c1", "c2", "c3"].forEach((p) => window.rr.search(p)));
-  await page.close({ runBeforeUnload: true });
-  await waitFor(async () => (await delivered()).length === 3, { message: "three delivered after close" });
-  // A new page of the same site finds nothing left to send twice.
-  const next = await newPage(context);
-  await next.waitForTimeout(500);
-  assert.equal(await next.evaluate(() => window.rr.pending), 0);
-  assert.deepEqual((await delivered()).sort(), ["c1", "c2", "c3"]);
-  await context.close();
-});
-
-test("a page closed while its sender is still asking for the lock still delivers, once", async () => {
-  // The browser takes a while to grant the site's sender lock here: the page closes after
-  // tracking and before the grant, so the hand-off cannot wait for the lock.
-  const context = await env.browser.browser.newContext();
-  await context.addInitScript(() => {
+/** Makes the browser take 400 ms to grant any Web Lock in this context's pages. */
+const delayLockGrants = (context) =>
+  context.addInitScript(() => {
     const request = navigator.locks.request.bind(navigator.locks);
     navigator.locks.request = (...args) => new Promise((r) => setTimeout(r, 400)).then(() => request(...args));
   });
+
+/** Tracks `phrases` on a ready page and closes it at once: all arrive, and a new page has nothing left to send twice. */
+async function assertClosedRightAfterTrackingDelivers(context, phrases) {
   const page = await readyPage(context);
-  await page.evaluate(() => ["k1", "k2", "k3"].forEach((p) => window.rr.search(p)));
+  await track(page, ...phrases);
   await page.close({ runBeforeUnload: true });
-  await waitFor(async () => (await delivered()).length === 3, { message: "three delivered after close" });
+  await waitFor(async () => (await delivered()).length === phrases.length, { message: "all delivered after close" });
   const next = await newPage(context);
   await next.waitForTimeout(900);
   assert.equal(await next.evaluate(() => window.rr.pending), 0);
-  assert.deepEqual((await delivered()).sort(), ["k1", "k2", "k3"]);
+  assert.deepEqual((await delivered()).sort(), [...phrases].sort());
   await context.close();
+}
+
+test("a page closed right after a tracking call still delivers (keepalive), once", async () => {
+  await assertClosedRightAfterTrackingDelivers(await env.browser.browser.newContext(), ["c1", "c2", "c3"]);
+});
+
+test("a page closed while its sender is still asking for the lock still delivers, once", async () => {
+  // The page closes after tracking and before the lock grant, so the hand-off cannot wait for it.
+  const context = await env.browser.browser.newContext();
+  await delayLockGrants(context);
+  await assertClosedRightAfterTrackingDelivers(context, ["k1", "k2", "k3"]);
 });
 
 test("a tab closed while another tab waits out a 429 leaves its events to that tab: all delivered once", async () => {
@@ -145,21 +143,13 @@ test("a tab closed while another tab waits out a 429 leaves its events to that t
   // out the server's Retry-After, so A must not hand its event to the server (it would be lost
   // with A's page); B delivers it after the wait.
   const context = await env.browser.browser.newContext();
-  await context.addInitScript(() => {
-    const request = navigator.locks.request.bind(navigator.locks);
-    navigator.locks.request = (...args) => new Promise((r) => setTimeout(r, 400)).then(() => request(...args));
-  });
+  await delayLockGrants(context);
   const b = await readyPage(context);
   env.stack.mock.fault({ match: "/1.0/event/", status: 429, retryAfter: "4", count: 1 });
   await track(b, "b1");
   await waitFor(async () => (await searches()).some((r) => r.status === 429), { message: "B got the 429" });
-  const a = await openTestPage(context, env.stack.demoUrl);
-  await a.evaluate(async ({ mock, partner }) => {
-    const { default: init, Tracker } = await import("/pkg/index.js");
-    await init();
-    const rr = new Tracker({ partnerId: partner, trackingUrl: mock, apiUrl: mock });
-    rr.search("a1");
-  }, { mock: env.stack.mockUrl, partner: PARTNER_ID });
+  const a = await newPage(context);
+  await track(a, "a1");
   await a.close({ runBeforeUnload: true });
   await waitFor(async () => (await delivered()).length === 2, { timeout: 12000, message: "both delivered by B" });
   assert.deepEqual((await delivered()).sort(), ["a1", "b1"]);
