@@ -61,9 +61,9 @@ fn write_list(store: &dyn Store, key: &str, items: &[ItemId], now_ms: u64) {
     }
 }
 
-/// Follows an accepted event: views and the basket are remembered, an order empties the
-/// basket, and a `setEmail` takes both lists along (then they start afresh) and keeps the
-/// address for later events.
+/// Follows an accepted event: views and the basket are remembered; an order empties both lists,
+/// and a `setEmail` takes them along (then they start afresh) and keeps the address for later
+/// events, as Retail Rocket's tracker does.
 pub fn follow(store: &dyn Store, event: &mut Event, now_ms: u64) {
     match event {
         Event::View { item, .. } => {
@@ -85,7 +85,10 @@ pub fn follow(store: &dyn Store, event: &mut Event, now_ms: u64) {
             basket.retain(|b| b != item);
             write_list(store, BASKET_KEY, &basket, now_ms);
         }
-        Event::OrderLine { .. } => store.remove(BASKET_KEY),
+        Event::OrderLine { .. } => {
+            store.remove(BASKET_KEY);
+            store.remove(VIEWED_KEY);
+        }
         Event::SetEmail { email, basket, viewed, .. } => {
             *basket = read_list(store, BASKET_KEY, now_ms);
             *viewed = read_list(store, VIEWED_KEY, now_ms);
@@ -158,7 +161,7 @@ mod tests {
     }
 
     #[test]
-    fn an_order_empties_the_basket_and_lists_expire_after_an_hour() {
+    fn an_order_empties_the_lists_and_they_expire_after_an_hour() {
         let store = MemoryStore::default();
         follow(&store, &mut Event::AddToBasket { item: id(7), stock: None }, 0);
         follow(&store, &mut view(3), 0);
@@ -170,9 +173,10 @@ mod tests {
             stock: None,
         };
         follow(&store, &mut order.clone(), 10);
+        follow(&store, &mut view(5), 10);
         let mut e = set_email();
         follow(&store, &mut e, 10);
-        assert_eq!(lists(&e), (vec![], vec![3]));
+        assert_eq!(lists(&e), (vec![], vec![5]), "only what came after the order");
         follow(&store, &mut view(4), 0);
         let mut late = set_email();
         follow(&store, &mut late, LIST_LIFETIME_MS);
