@@ -2,7 +2,7 @@
 //! errors, CORS failures and timeouts all become status 0. Uses the global `fetch`, so it works
 //! in pages, workers and Node alike.
 
-use js_sys::{Date, Promise};
+use js_sys::{Date, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Request, RequestCache, RequestCredentials, RequestInit, RequestMode, Response};
@@ -34,8 +34,14 @@ pub struct Options {
     pub bypass_cache: bool,
 }
 
+/// An object with no prototype, for every options object handed to the browser: a page that
+/// adds `headers`, `credentials` or `mode` to `Object.prototype` cannot slip them into ours.
+pub fn bare_object() -> Object {
+    Object::create(JsValue::NULL.unchecked_ref())
+}
+
 fn build(request: &WireRequest, options: Options, signal: &web_sys::AbortSignal) -> Result<Request, JsValue> {
-    let init = RequestInit::new();
+    let init: RequestInit = bare_object().unchecked_into();
     init.set_mode(RequestMode::Cors);
     // No cookies either way: the visitor is identified by the ids we send, not by cookies on
     // Retail Rocket's domain (which many browsers block anyway).
