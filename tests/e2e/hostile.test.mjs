@@ -215,3 +215,27 @@ test("a polluted Object.prototype puts no header or option on any request", asyn
   assert.deepEqual(flagged, []);
   await context.close();
 });
+
+test("two trackers with different partnerIds on one origin each send their own events", async () => {
+  const context = await env.browser.browser.newContext();
+  const other = "0123456789abcdef01234567";
+  const a = await newPage(context);
+  const b = await openTestPage(context, env.stack.demoUrl);
+  await b.evaluate(([mockUrl, partnerId]) => {
+    window.rr = new window.RR.Tracker({ partnerId, trackingUrl: mockUrl, apiUrl: mockUrl });
+  }, [env.stack.mockUrl, other]);
+  await track(a, "from A 1");
+  await track(b, "from B 1");
+  await a.evaluate(([mockUrl, partnerId]) => {
+    // A second tracker with the other config in the same page, too.
+    window.rr2 = new window.RR.Tracker({ partnerId, trackingUrl: mockUrl, apiUrl: mockUrl });
+    window.rr2.search("from B 2");
+    window.rr.search("from A 2");
+  }, [env.stack.mockUrl, other]);
+  const searches = async () => (await mockRequests(env.stack.mockUrl, "/1.0/event/search/")).filter((r) => r.status === 200);
+  await waitFor(async () => (await searches()).length >= 4, { message: "four searches" });
+  await a.waitForTimeout(300);
+  const sent = (await searches()).map((r) => [r.query.searchPhrase, r.path.split("/")[4]]).sort();
+  assert.deepEqual(sent, [["from A 1", PARTNER_ID], ["from A 2", PARTNER_ID], ["from B 1", other], ["from B 2", other]]);
+  await context.close();
+});
