@@ -2,8 +2,7 @@
 // 'wasm-unsafe-eval', a failed download, an old browser) Tracker is a no-op, so a page never
 // breaks. Hand-written ES2017, part of the download: keep it small.
 
-// The no-op's methods (add new ones here): return false, return nothing, resolve [],
-// return a function that does nothing (an unsubscribe).
+// The no-op's methods (add new ones here): false, nothing, [], an unsubscribe.
 const FALSE = ("view groupView addToBasket removeFromBasket categoryView search order setEmail recomMouseDown " +
   "recomAddToCart recomTrack pageView welcomeSequence subscribeOnItemBackInStock subscribeOnPriceDrop").split(" ");
 const VOID = ["free", "forget", "optIn", "optOut", Symbol.dispose || "free"];
@@ -13,10 +12,10 @@ const UNSUB = ["trackBlock"];
 const SECRET = /^key$|apikey|secret|token|password|authorization/;
 const FS = "node:fs/promises"; // a variable: browser bundlers leave it alone
 
-const EARLY_MAX = 100; // calls kept per tracker made before the module is ready
+const EARLY_MAX = 100; // calls kept per early tracker
 
 let glue, loading, failed, settle;
-// Resolves (true/false) when the first init() settles: trackers made before that wait on it.
+// Settles (true/false) with the first init(): early trackers wait on it.
 const settled = new Promise((resolve) => (settle = resolve));
 
 export default function init(input) {
@@ -35,7 +34,6 @@ async function load(input) {
     if (typeof WebAssembly != "object") throw "WebAssembly is not available";
     if (input && Object.getPrototypeOf(input) == Object.prototype) input = input.module_or_path;
     if (!input) {
-      // Fetch the .wasm (Node: read it) while the glue loads.
       const url = new URL("./retailrocket_tracker_bg.wasm", import.meta.url);
       input = url.protocol == "file:"
         ? import(/* webpackIgnore: true */ /* @vite-ignore */ FS).then((fs) => fs.readFile(url))
@@ -57,7 +55,11 @@ async function load(input) {
 export class Tracker {
   constructor(config) {
     if (glue) return new glue.Tracker(config);
-    for (const key of Object.keys(Object(config))) {
+    let keys = [];
+    try {
+      keys = Object.keys(Object(config));
+    } catch (e) {} // the wasm refuses it once loaded
+    for (const key of keys) {
       if (SECRET.test(key.replace(/[-_]/g, "").toLowerCase())) {
         const e = new TypeError(`retailrocket-tracker: config key \`${key}\` looks like a secret and was refused; keep secrets on your server`);
         e.code = "config_secret";
@@ -88,7 +90,12 @@ function early(config) {
       real = null;
       console.warn(`retailrocket-tracker: ${e.message}`);
     }
-    for (const call of calls.splice(0)) if (real) real[call[0]](...call[1]);
+    // A call that throws must not cost the ones after it.
+    for (const call of calls.splice(0)) {
+      try {
+        if (real) real[call[0]](...call[1]);
+      } catch (e) {}
+    }
     return real;
   });
   const t = {};

@@ -31,6 +31,12 @@ export function disableCookies() {
 }
 export function restoreCookies() { delete document.cookie; }
 export function stored(key) { return localStorage.getItem(key); }
+// localStorage opens and reads, but every write throws, as in Safari's old private mode.
+const setItem = Storage.prototype.setItem;
+export function refuseWrites() {
+  Storage.prototype.setItem = function () { throw new DOMException('quota', 'QuotaExceededError'); };
+}
+export function allowWrites() { Storage.prototype.setItem = setItem; }
 export function cookies() { return document.cookie; }
 // Fills localStorage to the last byte: big chunks first, then ever smaller ones.
 export function fillLocalStorage() {
@@ -55,6 +61,10 @@ extern "C" {
     #[wasm_bindgen(js_name = restoreCookies)]
     fn restore_cookies();
     fn stored(key: &str) -> Option<String>;
+    #[wasm_bindgen(js_name = refuseWrites)]
+    fn refuse_writes();
+    #[wasm_bindgen(js_name = allowWrites)]
+    fn allow_writes();
     fn cookies() -> String;
     #[wasm_bindgen(js_name = fillLocalStorage)]
     fn fill_local_storage() -> i32;
@@ -80,6 +90,29 @@ fn when_local_storage_throws_a_cookie_keeps_the_id() {
     assert!(cookies().contains(&format!("rrt_sxid={id}")), "cookie: {}", cookies());
     assert_eq!(again.session_external_id(), id);
     assert!(first.view(101.into(), None), "tracking still works");
+}
+
+#[wasm_bindgen_test]
+fn when_local_storage_refuses_writes_a_cookie_keeps_the_id() {
+    clearAll();
+    refuse_writes();
+    let first = Tracker::new(config(&[])).unwrap().session_external_id();
+    let again = Tracker::new(config(&[])).unwrap().session_external_id();
+    allow_writes();
+    assert_eq!(again, first, "the next page load finds the same id");
+    assert!(cookies().contains(&format!("rrt_sxid={first}")), "cookie: {}", cookies());
+    assert_eq!(stored("rrt:sxid"), None);
+    clearAll();
+}
+
+#[wasm_bindgen_test]
+fn with_local_storage_working_no_cookie_is_written() {
+    clearAll();
+    let t = Tracker::new(config(&[])).unwrap();
+    assert!(t.view(101.into(), None));
+    t.forget();
+    assert_eq!(cookies(), "", "no probe, no copy");
+    clearAll();
 }
 
 #[wasm_bindgen_test]

@@ -142,6 +142,8 @@ pub struct Engine {
     /// Where identity goes now: `durable.ids`, or memory while consent is not granted.
     ids: SharedStore,
     queue: Queue<SharedStore>,
+    /// This config's space in shared storage (see [`space`]).
+    space: String,
     tab: String,
     consent: Consent,
     visitor: SessionExternalId,
@@ -175,6 +177,18 @@ impl std::fmt::Debug for Engine {
     }
 }
 
+/// The storage space of a config: eight hex digits of a hash (FNV-1a) of the partnerId and the
+/// endpoint its events go to, so two trackers with different configs on one origin never share
+/// a queue (one would send the other's events to its own endpoint, under its own partnerId).
+pub fn space(config: &Config) -> String {
+    let endpoint = config.relay_url.as_deref().unwrap_or(&config.tracking_url);
+    let mut hash: u32 = 0x811c_9dc5;
+    for &b in config.partner_id.as_bytes().iter().chain(b" ").chain(endpoint.as_bytes()) {
+        hash = (hash ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    format!("{hash:08x}")
+}
+
 /// In-memory stores seeded with the stored identity, for pages without consent: reading what is
 /// there is fine, writing is not.
 fn seeded_memory(durable: &Stores) -> Stores {
@@ -205,12 +219,17 @@ impl Engine {
         let adopted = cookie.and_then(|c| RrSession::parse(&c.get(RCUID)?));
         let session = adopted.or_else(|| identity::stored_session(&*active.ids, &visitor));
         let pvid = config.page_context.then(|| shopper::pvid(&*active.ids, random()));
-        let queue = Queue::new(active.queue, tab, config.max_queue as usize);
+        let space = space(&config);
+        let mut queue = Queue::within(active.queue, &space, tab, config.max_queue as usize);
+        if consent == Consent::Granted {
+            queue.adopt_legacy();
+        }
         let mut engine = Engine {
             config,
             durable,
             ids: active.ids,
             queue,
+            space,
             tab: tab.to_owned(),
             consent,
             visitor,
@@ -292,6 +311,15 @@ impl Engine {
         }
     }
 
+    /// This config's space in shared storage: its queue keys, its backoff, its sender lock.
+    pub fn space(&self) -> &str {
+        &self.space
+    }
+
+    fn wait_key(&self) -> String {
+        format!("{WAIT_KEY}:{}", self.space)
+    }
+
     /// The visitor's `sessionExternalId`.
     pub fn visitor(&self) -> &SessionExternalId {
         &self.visitor
@@ -361,7 +389,8 @@ impl Engine {
         let _ = self.durable.ids.set(identity::VISITOR_KEY, self.visitor.as_str());
         let waiting = self.queue.first(usize::MAX);
         self.ids = self.durable.ids.clone();
-        self.queue = Queue::new(self.durable.queue.clone(), &self.tab, self.config.max_queue as usize);
+        self.queue = Queue::within(self.durable.queue.clone(), &self.space, &self.tab, self.config.max_queue as usize);
+        self.queue.adopt_legacy();
         self.consent = Consent::Granted;
         if let Some(pvid) = &self.pvid {
             let _ = self.ids.set(shopper::PVID_KEY, pvid);
@@ -385,7 +414,7 @@ impl Engine {
         let _ = self.durable.ids.set(OPT_OUT_KEY, "1");
         let memory = seeded_memory(&self.durable);
         self.ids = memory.ids;
-        self.queue = Queue::new(memory.queue, &self.tab, self.config.max_queue as usize);
+        self.queue = Queue::within(memory.queue, &self.space, &self.tab, self.config.max_queue as usize);
         self.consent = Consent::Refused;
         self.in_flight.clear();
         self.handed_off.clear();
@@ -433,7 +462,7 @@ impl Engine {
 
     fn clear_queues(&mut self) {
         self.queue.clear();
-        Queue::new(self.durable.queue.clone(), &self.tab, 1).clear();
+        Queue::within(self.durable.queue.clone(), &self.space, &self.tab, 1).clear();
     }
 
     /// Reports a problem found outside the engine (a refused tracking call).
@@ -543,7 +572,7 @@ impl Engine {
     /// Nothing is handed off during a backoff (the server asked us to wait), and a relay never
     /// gets a second batch while one is under way (one batch per visitor at a time).
     pub fn hand_off(&mut self, now_ms: u64, scope: HandOff) -> Vec<Job> {
-        let shared_wait = self.durable.queue.get(WAIT_KEY).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
+        let shared_wait = self.durable.queue.get(&self.wait_key()).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
         if self.consent != Consent::Granted || self.backoff.failures() > 0 || shared_wait > now_ms {
             return Vec::new();
         }
@@ -598,7 +627,7 @@ impl Engine {
     /// [`WAIT_KEY`]).
     pub fn share_wait(&self, until_ms: u64) {
         // Next to the queue (localStorage or memory), never in a cookie.
-        let _ = self.durable.queue.set(WAIT_KEY, &until_ms.to_string());
+        let _ = self.durable.queue.set(&self.wait_key(), &until_ms.to_string());
     }
 
     /// Applies a reply's verdict to one event: done, dropped and reported, or kept for a retry
@@ -1122,6 +1151,7 @@ mod tests {
         assert_eq!(e.pending(), 2, "the failed batch came back, in front");
         assert_eq!(e.hand_off(1, HandOff::Queue), vec![], "and nothing is handed off during the backoff");
     }
+
     fn with_cookies(rcuid: Option<&str>) -> Stores {
         let cookies = MemoryStore::default();
         if let Some(value) = rcuid {
@@ -1238,5 +1268,44 @@ mod tests {
         assert!(sent[4].contains("/setEmail/") && sent[4].contains("&basket=7&viewed=3&"), "{}", sent[4]);
         assert!(sent[5].contains("/search/") && sent[5].contains("&email=anna%40example.com&"), "{}", sent[5]);
         assert!(!sent[6].contains("email="), "views do not carry it: {}", sent[6]);
+    }
+
+    #[test]
+    fn trackers_with_different_configs_on_one_origin_keep_separate_queues() {
+        let stores = Stores::memory();
+        let mut a = engine(&stores);
+        let other_partner = [("partnerId", RawValue::Text("aaaaaaaaaaaaaaaaaaaaaaaa".into()))];
+        let mut b = engine_with(&stores, &other_partner);
+        let other_endpoint = [("trackingUrl", RawValue::Text("http://127.0.0.1:8".into()))];
+        let mut c = engine_with(&stores, &other_endpoint);
+        a.track(vec![view(1)], 1);
+        b.track(vec![view(2)], 2);
+        c.track(vec![view(3)], 3);
+        assert_eq!((a.pending(), b.pending(), c.pending()), (1, 1, 1));
+        let (sent, _) = run(&mut b, session_ok);
+        assert_eq!(sent.len(), 2);
+        assert!(sent[1].starts_with("http://127.0.0.1:9/1.0/event/view/aaaaaaaaaaaaaaaaaaaaaaaa/2?"), "{sent:?}");
+        let (sent, _) = run(&mut c, session_ok);
+        assert!(sent[1].starts_with("http://127.0.0.1:8/1.0/event/view/608423a9b126ac6ab3f8f0a5/3?"), "{sent:?}");
+        assert_eq!(a.pending(), 1, "A's event waits for A");
+        assert_ne!(a.space(), b.space());
+        assert_ne!(a.space(), c.space());
+        assert_eq!(a.space(), engine(&Stores::memory()).space(), "the same config finds its queue again");
+        assert_eq!(a.space().len(), 8);
+    }
+
+    #[test]
+    fn events_stored_before_queues_had_spaces_are_adopted_in_order() {
+        let stores = Stores::memory();
+        let record = |n| Record { event: view(n), at_ms: n, context: Default::default() }.encode();
+        stores.queue.set("rrt:q:0000000000001:oldtab:000001", &record(1)).unwrap();
+        stores.queue.set("rrt:q:0000000000002:oldtab:000002", &record(2)).unwrap();
+        let mut e = engine(&stores);
+        e.track(vec![view(3)], 3);
+        assert_eq!(e.pending(), 3);
+        let (sent, _) = run(&mut e, session_ok);
+        let ids: Vec<_> = sent[1..].iter().map(|u| u.split('?').next().unwrap().rsplit('/').next().unwrap()).collect();
+        assert_eq!(ids, ["1", "2", "3"]);
+        assert_eq!(stored_events(&stores), 0);
     }
 }

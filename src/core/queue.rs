@@ -1,15 +1,18 @@
 //! The outbound queue: every accepted event is written to storage before the tracking call
 //! returns, one key per event, so adding an event costs the same however many are waiting.
 //!
-//! Keys are `rrt:q:{time}:{tab}:{seq}`, which sort oldest first across every tab of the site.
-//! Each tab writes only under its own random tab id, so two tabs never overwrite each other.
+//! Keys are `rrt:q:{space}:{time}:{tab}:{seq}`, which sort oldest first across every tab of the
+//! site. Each tab writes only under its own random tab id, so two tabs never overwrite each other.
+//! The space (8 hex digits) keeps the queues of trackers with different configs (partnerId,
+//! endpoint) apart on one origin; keys written before spaces existed (`rrt:q:{time}:…`) are
+//! adopted by the first tracker that opens.
 //! When the durable store refuses a write (quota, private mode, storage off) the event is kept in
 //! memory instead and still delivered by this page.
 
 use super::record::Record;
 use super::store::{MemoryStore, Store};
 
-/// Prefix of every queued event's key.
+/// Prefix of every queued event's key, whatever its space.
 pub const PREFIX: &str = "rrt:q:";
 
 /// What pushing an event did.
@@ -36,6 +39,8 @@ pub struct Entry {
 #[derive(Debug)]
 pub struct Queue<S> {
     durable: S,
+    /// `rrt:q:{space}:`, the prefix of this queue's keys.
+    prefix: String,
     spill: MemoryStore,
     tab: String,
     seq: u32,
@@ -53,8 +58,19 @@ pub struct Queue<S> {
 impl<S: Store> Queue<S> {
     /// Opens the queue in `durable`, writing as tab `tab`, keeping at most `max` events.
     pub fn new(durable: S, tab: &str, max: usize) -> Self {
+        Self::within(durable, "", tab, max)
+    }
+
+    /// Opens the queue of `space` (empty: the keys of before spaces existed).
+    pub fn within(durable: S, space: &str, tab: &str, max: usize) -> Self {
+        let mut prefix = PREFIX.to_owned();
+        if !space.is_empty() {
+            prefix.push_str(space);
+            prefix.push(':');
+        }
         Queue {
             durable,
+            prefix,
             spill: MemoryStore::default(),
             tab: tab.to_owned(),
             seq: 0,
@@ -70,7 +86,9 @@ impl<S: Store> Queue<S> {
         self.known.clear();
         // Sorted by insertion: storage lists keys in no particular order, usually close to
         // sorted, and a general-purpose sort would cost the module about 3 KB.
-        for key in self.durable.keys_with_prefix(PREFIX).into_iter().chain(self.spill.keys_with_prefix(PREFIX)) {
+        for key in
+            self.durable.keys_with_prefix(&self.prefix).into_iter().chain(self.spill.keys_with_prefix(&self.prefix))
+        {
             self.insert_known(key);
         }
         self.stale = false;
@@ -105,7 +123,7 @@ impl<S: Store> Queue<S> {
         // Keys must sort in the order events happened. The record keeps its own time; the key
         // never goes back in time within a tab, even if the clock does.
         self.last_key_ms = self.last_key_ms.max(record.at_ms);
-        let key = format!("{PREFIX}{:013}:{}:{:06}", self.last_key_ms, self.tab, self.seq);
+        let key = format!("{}{:013}:{}:{:06}", self.prefix, self.last_key_ms, self.tab, self.seq);
         let line = record.encode();
         pushed.durable = self.durable.set(&key, &line).is_ok();
         if !pushed.durable {
@@ -153,7 +171,7 @@ impl<S: Store> Queue<S> {
 
     /// True if this tab queued the event stored under `key`.
     pub fn is_own(&self, key: &str) -> bool {
-        key.strip_prefix(PREFIX).and_then(|rest| rest.split(':').nth(1)) == Some(self.tab.as_str())
+        key.strip_prefix(self.prefix.as_str()).and_then(|rest| rest.split(':').nth(1)) == Some(self.tab.as_str())
     }
 
     /// True if `key` is still stored.
@@ -209,6 +227,23 @@ impl<S: Store> Queue<S> {
             self.durable.remove(&key);
             self.spill.remove(&key);
         }
+    }
+
+    /// Moves the events stored before spaces existed into this queue's space, keeping their
+    /// place in the order. (Which config queued them is not known: they were one site-wide
+    /// queue, sent by whichever tracker sent first.)
+    pub fn adopt_legacy(&mut self) {
+        for key in self.durable.keys_with_prefix(PREFIX) {
+            // A space is 8 hex digits and a colon; the old keys have a 13-digit time there.
+            if let (Some(rest), Some(line)) = (key.strip_prefix(PREFIX), self.durable.get(&key)) {
+                if rest.as_bytes().get(8) != Some(&b':')
+                    && self.durable.set(&(self.prefix.clone() + rest), &line).is_ok()
+                {
+                    self.durable.remove(&key);
+                }
+            }
+        }
+        self.stale = true;
     }
 
     /// Takes the count of unreadable lines dropped since the last call.

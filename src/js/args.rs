@@ -1,8 +1,13 @@
 //! Turns the JS arguments of tracking calls into validated core values. Each function names
 //! the method and argument, so a refusal says exactly what was wrong.
+//!
+//! Page values are only ever read through the checked helpers here (`is_array`, `keys`, `field`,
+//! `elements`): a Proxy trap, a revoked Proxy or a getter that throws becomes a refused argument,
+//! never an exception unwinding through the wasm (which would leave its borrows held and its
+//! stack pointer moved, breaking every later call).
 
-use js_sys::{Array, Number, Object, Reflect, JSON};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::{Array, Number, Reflect, JSON};
+use wasm_bindgen::prelude::*;
 
 use crate::core::error::InputError;
 use crate::core::event::{Custom, Value};
@@ -13,12 +18,33 @@ use crate::core::order::OrderItem;
 #[derive(Debug, Clone, Copy)]
 pub struct Call(pub &'static str);
 
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
+    fn checked_is_array(value: &JsValue) -> Result<bool, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
+    fn checked_keys(value: &JsValue) -> Result<Array, JsValue>;
+}
+
+/// `Array.isArray(value)`; `None` when asking throws (a revoked Proxy).
+pub fn is_array(value: &JsValue) -> Option<bool> {
+    checked_is_array(value).ok()
+}
+
+/// `Object.keys(value)`; `None` when listing throws (an `ownKeys` trap).
+pub fn keys(value: &JsValue) -> Option<Array> {
+    checked_keys(value).ok()
+}
+
 /// A short rendering of a received value for error messages.
 fn describe(value: &JsValue) -> String {
     if value.is_undefined() {
         return "undefined".into();
     }
-    if Array::is_array(value) {
+    if value.is_symbol() {
+        return "a value that could not be read".into();
+    }
+    if is_array(value) == Some(true) {
         return "an array".into();
     }
     if value.is_function() {
@@ -40,7 +66,7 @@ fn describe(value: &JsValue) -> String {
 /// array (a Proxy, a throwing getter) cannot throw through the tracker. `None` if `value` is not
 /// such an array.
 pub fn elements(value: &JsValue, min: u32, max: u32) -> Option<Vec<JsValue>> {
-    if !Array::is_array(value) {
+    if is_array(value) != Some(true) {
         return None;
     }
     let len = Reflect::get(value, &JsValue::from_str("length")).ok()?.as_f64()?;
@@ -56,10 +82,11 @@ pub fn elements(value: &JsValue, min: u32, max: u32) -> Option<Vec<JsValue>> {
     Some(out)
 }
 
-/// The value of `key` in an options object (`undefined` if absent or not an object).
+/// The value of `key` in an options object (`undefined` if absent or not an object). A read
+/// that throws gives a symbol, which every check below refuses as "could not be read".
 pub fn field(object: &JsValue, key: &str) -> JsValue {
     if object.is_object() {
-        Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+        Reflect::get(object, &JsValue::from_str(key)).unwrap_or_else(|_| JsValue::symbol(None))
     } else {
         JsValue::UNDEFINED
     }
@@ -192,7 +219,8 @@ impl Call {
         if !options.is_object() {
             return Ok(out);
         }
-        for key in Object::keys(options.unchecked_ref::<Object>()).iter() {
+        let names = keys(options).ok_or_else(|| self.error("options", Invalid::Options, options))?;
+        for key in names.iter() {
             let Some(name) = key.as_string() else { continue };
             if skip.contains(&name.as_str()) {
                 continue;
@@ -230,7 +258,7 @@ impl Call {
         };
         let mut out = Vec::with_capacity(lines.len());
         for (i, line) in lines.iter().enumerate() {
-            let at = if Array::is_array(value) { format!("{argument}[{i}]") } else { argument.to_owned() };
+            let at = if is_array(value) == Some(true) { format!("{argument}[{i}]") } else { argument.to_owned() };
             if !line.is_object() {
                 return Err(self.error(at, Invalid::Options, line));
             }
@@ -295,19 +323,20 @@ impl Call {
 
     /// Checks that `value` is an object (or absent), for option bags.
     pub fn options(self, argument: &str, value: &JsValue) -> Result<(), InputError> {
-        if absent(value) || (value.is_object() && !Array::is_array(value)) {
+        if absent(value) {
+            Ok(())
+        } else {
+            self.object(argument, value)
+        }
+    }
+
+    /// Requires an object that is not an array: from any realm (an iframe's), with or without
+    /// a prototype (`Object.create(null)`). Only read, never written.
+    pub fn object(self, argument: &str, value: &JsValue) -> Result<(), InputError> {
+        if value.is_object() && is_array(value) == Some(false) {
             Ok(())
         } else {
             Err(self.error(argument, Invalid::Options, value))
         }
-    }
-
-    /// Requires an object (for `order`).
-    pub fn object(self, argument: &str, value: &JsValue) -> Result<Object, InputError> {
-        value
-            .dyn_ref::<Object>()
-            .filter(|_| !Array::is_array(value) && !value.is_function())
-            .cloned()
-            .ok_or_else(|| self.error(argument, Invalid::Options, value))
     }
 }

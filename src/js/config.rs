@@ -1,7 +1,9 @@
 //! Reads the page's config object into a validated [`Config`], refusing secrets and typos.
 
-use js_sys::{Array, Function, Object, Reflect, TypeError};
+use js_sys::{Function, Reflect, TypeError};
 use wasm_bindgen::{JsCast, JsValue};
+
+use super::args;
 
 use crate::core::config::{Config, ConfigBuilder, RawValue};
 use crate::core::error::ConfigError;
@@ -26,12 +28,13 @@ fn raw(value: &JsValue) -> RawValue {
 
 /// The config and its `onError` callback.
 pub fn read(config: &JsValue) -> Result<(Config, Option<Function>), ConfigError> {
-    if !config.is_object() || Array::is_array(config) || config.is_function() {
+    // Read with the checked helpers: a config whose traps or getters throw is "not an object".
+    if !config.is_object() || args::is_array(config) != Some(false) {
         return Err(ConfigError::NotAnObject);
     }
-    let object: &Object = config.unchecked_ref();
+    let object = config;
     let mut builder = ConfigBuilder::default();
-    for key in Object::keys(object).iter() {
+    for key in args::keys(object).ok_or(ConfigError::NotAnObject)?.iter() {
         let Some(name) = key.as_string() else {
             continue;
         };

@@ -22,7 +22,7 @@ use crate::web::transport::{self, Options};
 
 /// How long one request may take before it counts as failed.
 const REQUEST_TIMEOUT_MS: u32 = 10_000;
-/// The lock that makes one tab the site's sender.
+/// The lock that makes one tab the site's sender (of one config: the name ends with its space).
 const LOCK_NAME: &str = "retailrocket-tracker:sender";
 /// While another tab sends, how often to check whether events are still waiting.
 const BUSY_RECHECK_MS: u64 = 2_000;
@@ -51,6 +51,8 @@ pub struct Shared {
     /// False where there is no page to send from (server-side rendering): calls are checked
     /// and queued in memory, nothing is sent.
     pub can_send: bool,
+    /// The name of the sender lock of this config.
+    lock_name: String,
     state: Cell<State>,
     /// True while this tab holds the site's sender lock (only then may it hand events off).
     holds_lock: Cell<bool>,
@@ -64,7 +66,9 @@ pub struct Shared {
 impl Shared {
     /// Wraps an opened engine and starts listening to the page.
     pub fn new(engine: Engine, reporter: Reporter, can_send: bool) -> Rc<Shared> {
+        let lock_name = format!("{LOCK_NAME}:{}", engine.space());
         let shared = Rc::new(Shared {
+            lock_name,
             engine: RefCell::new(engine),
             reporter,
             recs: Recs::default(),
@@ -145,7 +149,8 @@ impl Shared {
             let shared = self.clone();
             spawn_local(async move {
                 let inner = shared.clone();
-                lock::exclusive(LOCK_NAME, async move { inner.hand_off(HandOff::Queue) }).await;
+                let name = inner.lock_name.clone();
+                lock::exclusive(&name, async move { inner.hand_off(HandOff::Queue) }).await;
             });
         }
     }
@@ -244,7 +249,7 @@ fn listen(shared: &Rc<Shared>) {
 /// now and then in case that tab went away or some events live only in this page's memory.
 async fn drive(shared: Rc<Shared>) {
     loop {
-        if lock::exclusive(LOCK_NAME, run(shared.clone())).await == Locked::Ran {
+        if lock::exclusive(&shared.lock_name, run(shared.clone())).await == Locked::Ran {
             break;
         }
         shared.tracked_unconfirmed.set(false);

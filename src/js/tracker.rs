@@ -120,7 +120,7 @@ impl Tracker {
     #[wasm_bindgen(constructor)]
     pub fn new(#[wasm_bindgen(unchecked_param_type = "TrackerConfig")] config: JsValue) -> Result<Tracker, JsValue> {
         let (mut config, on_error) = config::read(&config).map_err(|e| config::to_js_error(&e))?;
-        let reporter = Reporter { on_error, debug: config.debug };
+        let reporter = Reporter { on_error, debug: config.debug, busy: Default::default() };
         // An id in the config wins; else one a native app offers through the bridge.
         let mut bridge_problem = None;
         if config.session_external_id.is_none() {

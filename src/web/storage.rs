@@ -2,6 +2,7 @@
 //! (Android WebView with DOM storage off), throws (Safari private mode, sandboxed frames) or is
 //! full simply behaves like an empty store that refuses writes.
 
+use std::cell::OnceCell;
 use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
@@ -45,13 +46,17 @@ impl Store for LocalStore {
 }
 
 /// First-party cookies on the site's registrable domain, kept for a year, `SameSite=Lax`.
-/// Only small values (the visitor id and session) ever go here.
+/// Only small values (the visitor id and session) ever go here. Reading needs nothing; the
+/// domain is found (by writing probe cookies) only on the first write, so a cookie layer under a
+/// working localStorage costs nothing.
 #[derive(Debug)]
 pub struct CookieStore {
     document: web_sys::HtmlDocument,
-    /// `; domain=…` for the widest domain that accepts our cookie, or empty for host-only.
-    domain: String,
+    /// `; domain=…` for the widest domain that accepts our cookie, or empty for host-only;
+    /// `None` inside when no cookie sticks (cookies disabled).
+    domain: OnceCell<Option<String>>,
     secure: bool,
+    host: String,
 }
 
 const YEAR_SECONDS: u32 = 365 * 24 * 60 * 60;
@@ -61,34 +66,36 @@ fn cookie_name(key: &str) -> String {
 }
 
 impl CookieStore {
-    /// Opens cookie storage; `None` when cookies are disabled or unreadable.
+    /// Cookie storage of this document; `None` without a document or location.
     pub fn open() -> Option<CookieStore> {
         let window = web_sys::window()?;
         let document: web_sys::HtmlDocument = window.document()?.dyn_into().ok()?;
         let location = window.location();
         let secure = location.protocol().ok()? == "https:";
         let host = location.hostname().ok()?;
-        let mut store = CookieStore { document, domain: String::new(), secure };
-        // Walk up from the shortest candidate ("example.com") until the browser accepts the
-        // cookie: the first that sticks is the registrable domain, shared by every subdomain.
+        Some(CookieStore { document, domain: OnceCell::new(), secure, host })
+    }
+
+    /// Walks up from the shortest candidate ("example.com") until the browser accepts the
+    /// cookie: the first that sticks is the registrable domain, shared by every subdomain.
+    fn probe(&self) -> Option<String> {
+        let host = &self.host;
         let labels: Vec<&str> = host.split('.').collect();
         // An IP address (v4 digits and dots, or a bracketed v6) has no registrable domain.
         let is_ip = host.bytes().all(|b| b.is_ascii_digit() || b == b'.') || host.contains(':') || labels.len() < 2;
+        let mut candidates: Vec<String> = Vec::new();
         if !is_ip {
             for take in 2..=labels.len() {
-                store.domain = format!("; domain={}", labels[labels.len() - take..].join("."));
-                if store.set("rrt:probe", "1").is_ok() {
-                    store.remove("rrt:probe");
-                    return Some(store);
-                }
+                candidates.push(format!("; domain={}", labels[labels.len() - take..].join(".")));
             }
         }
-        store.domain.clear();
-        if store.set("rrt:probe", "1").is_ok() {
-            store.remove("rrt:probe");
-            return Some(store);
-        }
-        None
+        candidates.push(String::new());
+        candidates.into_iter().find(|domain| {
+            self.write(domain, "rrt:probe", "1", YEAR_SECONDS);
+            let stuck = self.get("rrt:probe").is_some();
+            self.write(domain, "rrt:probe", "", 0);
+            stuck
+        })
     }
 
     fn all(&self) -> Vec<(String, String)> {
@@ -102,11 +109,11 @@ impl CookieStore {
             .collect()
     }
 
-    fn write(&self, key: &str, value: &str, max_age: u32) {
+    fn write(&self, domain: &str, key: &str, value: &str, max_age: u32) {
         let mut cookie = cookie_name(key);
         cookie.push('=');
         urlenc::encode_into(&mut cookie, value);
-        cookie.push_str(&format!("; path=/; max-age={max_age}; SameSite=Lax{}", self.domain));
+        cookie.push_str(&format!("; path=/; max-age={max_age}; SameSite=Lax{domain}"));
         if self.secure {
             cookie.push_str("; Secure");
         }
@@ -121,7 +128,8 @@ impl Store for CookieStore {
     }
 
     fn set(&self, key: &str, value: &str) -> Result<(), WriteFailed> {
-        self.write(key, value, YEAR_SECONDS);
+        let domain = self.domain.get_or_init(|| self.probe()).as_deref().ok_or(WriteFailed)?;
+        self.write(domain, key, value, YEAR_SECONDS);
         // Browsers drop cookies silently (disabled, too large): read back to know.
         if self.get(key).as_deref() == Some(value) {
             Ok(())
@@ -131,7 +139,11 @@ impl Store for CookieStore {
     }
 
     fn remove(&self, key: &str) {
-        self.write(key, "", 0);
+        if self.get(key).is_some() {
+            if let Some(domain) = self.domain.get_or_init(|| self.probe()) {
+                self.write(domain, key, "", 0);
+            }
+        }
     }
 
     /// Cookies only ever hold single ids, never the queue, so nothing is listed.
@@ -140,30 +152,25 @@ impl Store for CookieStore {
     }
 }
 
-/// Opens the stores `mode` asks for, falling back as far as memory. Without `consent` the
-/// cookie is not probed (the probe writes cookies). `rcuid`: the site's cookies are also opened
-/// for Retail Rocket's session cookie.
+/// Opens the stores `mode` asks for, falling back as far as memory. Without `consent` there is
+/// no cookie layer (its first write probes with cookies). `rcuid`: the site's cookies are opened
+/// for Retail Rocket's session cookie too (reading writes nothing; the engine writes it only
+/// with consent).
 pub fn open(mode: StorageMode, consent: bool, rcuid: bool) -> Stores {
     let local = || LocalStore::open().map(|s| Rc::new(s) as SharedStore);
-    let cookie_store = || CookieStore::open().map(|s| Rc::new(s) as SharedStore);
-    let cookie = cookie_store;
+    let cookie = || CookieStore::open().map(|s| Rc::new(s) as SharedStore);
     let memory: SharedStore = Rc::new(MemoryStore::default());
     let (local, cookie) = match mode {
-        // The cookie is only probed (several writes) when localStorage is not usable.
-        StorageMode::Auto => match local() {
-            Some(local) => (Some(local), None),
-            None => (None, if consent { cookie() } else { None }),
-        },
+        // The cookie layer under localStorage is written only when a localStorage write fails
+        // (a full quota, or Safari's old private mode, where setItem throws): the id survives.
+        StorageMode::Auto => (local(), if consent { cookie() } else { None }),
         StorageMode::Local => (local(), None),
         StorageMode::Cookie => (None, if consent { cookie() } else { None }),
         StorageMode::Memory => (None, None),
     };
     let queue = local.clone().unwrap_or_else(|| memory.clone());
-    let cookies = match (&cookie, rcuid && consent) {
-        (Some(cookie), _) => Some(cookie.clone()),
-        (None, true) => cookie_store(),
-        (None, false) => None,
-    };
+    let cookies =
+        if rcuid { cookie.clone().or_else(|| CookieStore::open().map(|s| Rc::new(s) as SharedStore)) } else { None };
     let chain: Vec<SharedStore> = [local, cookie].into_iter().flatten().chain([memory]).collect();
     Stores { ids: Rc::new(Chain(chain)), queue, cookies }
 }

@@ -2,10 +2,10 @@
 //! errors, CORS failures and timeouts all become status 0. Uses the global `fetch`, so it works
 //! in pages, workers and Node alike.
 
-use js_sys::{Date, Promise};
+use js_sys::{Date, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Request, RequestCache, RequestCredentials, RequestInit, RequestMode, Response};
+use web_sys::{AbortController, Response};
 
 use crate::core::engine::Reply;
 use crate::core::retry::retry_after_seconds;
@@ -14,7 +14,7 @@ use crate::core::wire::{Method, WireRequest};
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_name = fetch)]
-    fn global_fetch(request: &Request) -> Result<Promise, JsValue>;
+    fn global_fetch(url: &str, init: &Object) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout_once(callback: &JsValue, ms: f64);
@@ -34,33 +34,39 @@ pub struct Options {
     pub bypass_cache: bool,
 }
 
-fn build(request: &WireRequest, options: Options, signal: &web_sys::AbortSignal) -> Result<Request, JsValue> {
-    let init = RequestInit::new();
-    init.set_mode(RequestMode::Cors);
+/// An object with no prototype, for every options object handed to the browser: a page that
+/// adds `headers`, `credentials` or `mode` to `Object.prototype` cannot slip them into ours.
+pub fn bare_object() -> Object {
+    Object::create(JsValue::NULL.unchecked_ref())
+}
+
+fn put(target: &Object, key: &str, value: &JsValue) {
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+/// The `fetch` options: plain fields on a bare object (one import for all of them, rather than
+/// one per web-sys setter).
+fn init(request: &WireRequest, options: Options, signal: &JsValue) -> Object {
+    let init = bare_object();
+    put(&init, "mode", &"cors".into());
     // No cookies, but for the session handshake: events identify the visitor by the ids they
     // carry, as Retail Rocket's tracker sends them.
-    init.set_credentials(if request.credentials { RequestCredentials::Include } else { RequestCredentials::Omit });
-    init.set_signal(Some(signal));
+    put(&init, "credentials", &if request.credentials { "include" } else { "omit" }.into());
+    put(&init, "signal", signal);
     if options.bypass_cache {
-        init.set_cache(RequestCache::NoStore);
+        put(&init, "cache", &"no-store".into());
     }
     if options.keepalive {
-        // Not in web-sys's RequestInit bindings; it is a plain field of the init dictionary.
-        js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE)?;
+        put(&init, "keepalive", &JsValue::TRUE);
     }
-    match request.method {
-        Method::Get => init.set_method("GET"),
-        Method::Post => {
-            init.set_method("POST");
-            if let Some(body) = &request.body {
-                init.set_body(&JsValue::from_str(body));
-                let headers = web_sys::Headers::new()?;
-                headers.set("Content-Type", "application/json")?;
-                init.set_headers(&headers);
-            }
-        }
+    put(&init, "method", &if request.method == Method::Post { "POST" } else { "GET" }.into());
+    if let Some(body) = &request.body {
+        put(&init, "body", &body.into());
+        let headers = bare_object();
+        put(&headers, "Content-Type", &"application/json".into());
+        put(&init, "headers", &headers);
     }
-    Request::new_with_str_and_init(&request.url, &init)
+    init
 }
 
 fn retry_after_ms(response: &Response) -> Option<u64> {
@@ -76,15 +82,13 @@ pub async fn send(request: &WireRequest, options: Options) -> Reply {
     let Ok(controller) = AbortController::new() else {
         return Reply::default();
     };
-    let Ok(req) = build(request, options, &controller.signal()) else {
-        return Reply::default();
-    };
+    let init = init(request, options, &controller.signal());
     // The timer always fires (aborting a finished request does nothing), which also frees the
     // one-shot closure; cancelling it instead would leak the closure.
     let abort = Closure::once_into_js(move || controller.abort());
     set_timeout_once(&abort, options.timeout_ms as f64);
     let reply = async {
-        let response: Response = JsFuture::from(global_fetch(&req).ok()?).await.ok()?.dyn_into().ok()?;
+        let response: Response = JsFuture::from(global_fetch(&request.url, &init).ok()?).await.ok()?.dyn_into().ok()?;
         let mut reply = Reply {
             status: response.status(),
             retry_after_ms: retry_after_ms(&response),

@@ -1,0 +1,241 @@
+// A hostile or broken host page, and requests caught in flight when the page goes away, in
+// Chromium against the mock: exceptions thrown by page objects, a page `fetch` that misbehaves,
+// a polluted Object.prototype, two trackers with different configs, order() objects from other
+// realms, several tabs overflowing the queue, and reloads while requests are under way.
+import assert from "node:assert/strict";
+import { beforeEach, test } from "node:test";
+import { PARTNER_ID, mockRequests, useStack, waitFor } from "./harness.mjs";
+import { createTracker, openTestPage, reloadTestPage } from "./page.mjs";
+
+const env = useStack();
+beforeEach(() => env.stack.mock.reset());
+
+/** Every search request that reached the mock (whatever it answered), as phrases in arrival order. */
+const arrived = async (prefix = `/1.0/event/search/${PARTNER_ID}`) =>
+  (await mockRequests(env.stack.mockUrl, prefix)).map((r) => r.query.searchPhrase ?? r.path);
+const delivered = async () =>
+  (await mockRequests(env.stack.mockUrl, `/1.0/event/search/${PARTNER_ID}`))
+    .filter((r) => r.status === 200)
+    .map((r) => r.query.searchPhrase);
+
+async function newPage(context, extra) {
+  const page = await openTestPage(context, env.stack.demoUrl);
+  const created = await createTracker(page, env.stack.mockUrl, extra);
+  assert.ok(created.ok, JSON.stringify(created));
+  return page;
+}
+
+async function readyPage(context, extra) {
+  const page = await newPage(context, extra);
+  await page.evaluate(() => window.rr.search("warm-up"));
+  await waitFor(async () => (await delivered()).includes("warm-up"), { message: "warm-up delivered" });
+  env.stack.mock.reset();
+  return page;
+}
+
+const track = (page, ...phrases) => page.evaluate((ps) => ps.map((p) => window.rr.search(p)), phrases);
+
+test("page objects that throw never throw through a tracking call, and the tracker keeps working", async () => {
+  const context = await env.browser.browser.newContext();
+  const page = await readyPage(context);
+  const result = await page.evaluate(() => {
+    const rr = window.rr;
+    const revoked = () => {
+      const { proxy, revoke } = Proxy.revocable([], {});
+      revoke();
+      return proxy;
+    };
+    const trap = () => { throw new Error("trap"); };
+    const traps = () => new Proxy({}, { get: trap, ownKeys: trap, getPrototypeOf: trap, has: trap });
+    const getter = () => Object.defineProperty({}, "stockId", { get: trap });
+    const calls = [
+      () => rr.view(revoked()),
+      () => rr.view(101, revoked()),
+      () => rr.view(101, traps()),
+      () => rr.view(101, getter()),
+      () => rr.groupView(revoked()),
+      () => rr.groupView([101, revoked()]),
+      () => rr.addToBasket(traps()),
+      () => rr.removeFromBasket(revoked()),
+      () => rr.categoryView(traps()),
+      () => rr.search(revoked()),
+      () => rr.order(revoked()),
+      () => rr.order(traps()),
+      () => rr.order({ transaction: "T", items: revoked() }),
+      () => rr.setEmail(revoked()),
+      () => rr.setEmail("a@b.example", traps()),
+      () => rr.recomMouseDown(101, revoked()),
+      () => rr.recomAddToCart(101, traps()),
+    ];
+    const out = [];
+    for (const call of calls) {
+      try {
+        out.push(call());
+      } catch (e) {
+        out.push(`threw ${e}`);
+      }
+    }
+    return { out, after: rr.search("after hostile calls"), errors: window.rrErrors.map((e) => e.code) };
+  });
+  assert.deepEqual(result.out, result.out.map(() => false), JSON.stringify(result.out));
+  assert.equal(result.after, true, "the next valid call is accepted");
+  assert.ok(result.errors.length >= result.out.length && result.errors.every((c) => c === "invalid_argument"));
+  await waitFor(async () => (await delivered()).includes("after hostile calls"));
+  const recommended = await page.evaluate(async () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    try {
+      return [await window.rr.recommend("popular", proxy), await window.rr.items(proxy)];
+    } catch (e) {
+      return `rejected ${e}`;
+    }
+  });
+  assert.deepEqual(recommended, [[], []]);
+  await context.close();
+});
+
+test("1,200 configs that throw: each a clean TypeError, and then a valid tracker works", async () => {
+  const context = await env.browser.browser.newContext();
+  const page = await openTestPage(context, env.stack.demoUrl);
+  const result = await page.evaluate(([mockUrl, partnerId]) => {
+    const codes = new Set();
+    for (let i = 0; i < 1200; i++) {
+      try {
+        new window.RR.Tracker(new Proxy({}, { ownKeys() { throw 1; } }));
+        codes.add("no error");
+      } catch (e) {
+        codes.add(`${e.name}:${e.code}`);
+      }
+    }
+    const rr = new window.RR.Tracker({ partnerId, trackingUrl: mockUrl, apiUrl: mockUrl });
+    return { codes: [...codes], ok: rr.search("after 1200"), id: rr.sessionExternalId };
+  }, [env.stack.mockUrl, PARTNER_ID]);
+  assert.deepEqual(result.codes, ["TypeError:config_not_object"]);
+  assert.equal(result.ok, true);
+  assert.match(result.id, /^[0-9a-f]{32}$/);
+  await waitFor(async () => (await delivered()).includes("after 1200"));
+  await context.close();
+});
+
+test("an onError that calls back with bad input does not recurse; the tracker keeps working", async () => {
+  const context = await env.browser.browser.newContext();
+  const page = await openTestPage(context, env.stack.demoUrl);
+  const result = await page.evaluate(([mockUrl, partnerId]) => {
+    let calls = 0;
+    const rr = new window.RR.Tracker({
+      partnerId, trackingUrl: mockUrl, apiUrl: mockUrl,
+      onError: () => { calls++; rr.view("not an id"); },
+    });
+    let first;
+    try {
+      first = rr.view("bad");
+    } catch (e) {
+      first = `threw ${e}`;
+    }
+    return { first, calls, next: rr.search("after recursion") };
+  }, [env.stack.mockUrl, PARTNER_ID]);
+  assert.deepEqual(result, { first: false, calls: 1, next: true });
+  await waitFor(async () => (await delivered()).includes("after recursion"));
+  await context.close();
+});
+
+test("a tracker made before init() replays a hostile call without losing the calls after it", async () => {
+  const context = await env.browser.browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${env.stack.demoUrl}/blank.html`);
+  const result = await page.evaluate(async ([mockUrl, partnerId]) => {
+    const { default: init, Tracker } = await import("/pkg/index.js");
+    const rr = new Tracker({ partnerId, trackingUrl: mockUrl, apiUrl: mockUrl });
+    const { proxy, revoke } = Proxy.revocable([], {});
+    revoke();
+    const kept = [rr.view(proxy), rr.search("early after hostile")];
+    await init();
+    const flushed = await rr.flush().then(() => "resolved", (e) => `rejected ${e}`);
+    const recs = await rr.recommend("popular", { categoryIds: [0] }).then((r) => Array.isArray(r), (e) => `rejected ${e}`);
+    return { kept, flushed, recs };
+  }, [env.stack.mockUrl, PARTNER_ID]);
+  assert.deepEqual(result, { kept: [true, true], flushed: "resolved", recs: true });
+  await waitFor(async () => (await delivered()).includes("early after hostile"));
+  await context.close();
+});
+
+test("order() reads null-prototype, cross-realm, frozen and sealed objects without writing to them", async () => {
+  const context = await env.browser.browser.newContext();
+  const page = await readyPage(context);
+  const result = await page.evaluate(() => {
+    const frame = document.createElement("iframe");
+    document.body.append(frame);
+    const other = frame.contentWindow;
+    const bare = Object.assign(Object.create(null), {
+      transaction: "T-bare",
+      items: [Object.assign(Object.create(null), { id: 101, qnt: 1, price: 10 })],
+    });
+    const foreign = other.eval(`({ transaction: "T-frame", items: [{ id: 102, price: 20 }] })`);
+    const frozen = Object.freeze({ transaction: "T-frozen", items: Object.freeze([Object.freeze({ id: 103, price: 5 })]) });
+    const sealed = Object.seal({ transaction: "T-sealed", items: Object.seal([Object.seal({ id: 104, price: 7 })]) });
+    const before = JSON.stringify([frozen, sealed]);
+    const out = [bare, foreign, frozen, sealed].map((o) => window.rr.order(o));
+    return { out, unchanged: JSON.stringify([frozen, sealed]) === before, errors: window.rrErrors };
+  });
+  assert.deepEqual(result.out, [true, true, true, true], JSON.stringify(result.errors));
+  assert.ok(result.unchanged);
+  await waitFor(async () => (await mockRequests(env.stack.mockUrl, "/1.0/event/order/")).length === 4);
+  const orders = await mockRequests(env.stack.mockUrl, "/1.0/event/order/");
+  assert.deepEqual(orders.map((r) => r.query.transaction).sort(), ["T-bare", "T-frame", "T-frozen", "T-sealed"]);
+  await context.close();
+});
+
+test("a polluted Object.prototype puts no header or option on any request", async () => {
+  const context = await env.browser.browser.newContext();
+  const page = await openTestPage(context, env.stack.demoUrl);
+  await page.evaluate(() => {
+    Object.prototype.headers = { Authorization: "Bearer leaked", "X-API-KEY": "leaked" };
+    Object.prototype.credentials = "include";
+    Object.prototype.referrerPolicy = "unsafe-url";
+  });
+  const created = await createTracker(page, env.stack.mockUrl);
+  assert.ok(created.ok, JSON.stringify(created));
+  await page.evaluate(() => {
+    window.rr.search("polluted");
+    window.rr.groupView([101, 102]);
+  });
+  await page.evaluate(() => window.rr.recommend("popular", { categoryIds: [0] }));
+  await waitFor(async () => (await mockRequests(env.stack.mockUrl, "/1.0/event/groupView/")).length === 1);
+  const all = await mockRequests(env.stack.mockUrl);
+  const paths = all.map((r) => r.path.split("/").slice(0, 4).join("/"));
+  for (const p of ["/1.0/event/initialize", "/1.0/event/search", "/1.0/event/groupView", "/api/2.0/recommendation"]) {
+    assert.ok(paths.includes(p), `${p} requested: ${paths}`);
+  }
+  for (const r of all) {
+    assert.equal(r.headers.authorization, undefined, `${r.path} carried Authorization`);
+    assert.equal(r.headers["x-api-key"], undefined, `${r.path} carried X-API-KEY`);
+    assert.equal(r.headers.cookie, undefined, `${r.path} carried cookies`);
+  }
+  const flagged = await (await fetch(`${env.stack.mockUrl}/__flagged`)).json();
+  assert.deepEqual(flagged, []);
+  await context.close();
+});
+
+test("two trackers with different partnerIds on one origin each send their own events", async () => {
+  const context = await env.browser.browser.newContext();
+  const other = "0123456789abcdef01234567";
+  const a = await newPage(context);
+  const b = await openTestPage(context, env.stack.demoUrl);
+  await b.evaluate(([mockUrl, partnerId]) => {
+    window.rr = new window.RR.Tracker({ partnerId, trackingUrl: mockUrl, apiUrl: mockUrl });
+  }, [env.stack.mockUrl, other]);
+  await track(a, "from A 1");
+  await track(b, "from B 1");
+  await a.evaluate(([mockUrl, partnerId]) => {
+    // A second tracker with the other config in the same page, too.
+    window.rr2 = new window.RR.Tracker({ partnerId, trackingUrl: mockUrl, apiUrl: mockUrl });
+    window.rr2.search("from B 2");
+    window.rr.search("from A 2");
+  }, [env.stack.mockUrl, other]);
+  const searches = async () => (await mockRequests(env.stack.mockUrl, "/1.0/event/search/")).filter((r) => r.status === 200);
+  await waitFor(async () => (await searches()).length >= 4, { message: "four searches" });
+  await a.waitForTimeout(300);
+  const sent = (await searches()).map((r) => [r.query.searchPhrase, r.path.split("/")[4]]).sort();
+  assert.deepEqual(sent, [["from A 1", PARTNER_ID], ["from A 2", PARTNER_ID], ["from B 1", other], ["from B 2", other]]);
+  await context.close();
+});
