@@ -129,7 +129,7 @@ out.secrets = ["apiKey", "apikey", "API_KEY", "key", "Key", "token", "accessToke
   const cls = dts.slice(dts.indexOf("export class Tracker"), dts.indexOf("\n}", dts.indexOf("export class Tracker")));
   const returns = Object.fromEntries([...cls.matchAll(/^ {4}(\w+)\(.*\): (.+);$/gm)].map((m) => [m[1], m[2]]));
   for (const [k, v] of Object.entries(out.values)) {
-    const special = { sessionExternalId: "", pending: 0, flush: ["promise", null] };
+    const special = { sessionExternalId: "", session: null, pending: 0, flush: ["promise", null] };
     const byType = { boolean: false, void: null, "() => void": ["function", null] };
     const expected = k in special ? special[k] : returns[k] in byType ? byType[returns[k]] : /^Promise</.test(returns[k]) ? ["promise", []] : "?";
     assert.deepEqual(v, expected, `no-op ${k}() (declared to return ${returns[k]})`);
