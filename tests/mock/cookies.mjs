@@ -22,12 +22,13 @@ export function parseCookies(header) {
 
 /**
  * `rcuidCookie` (behaviour, default true): the page keeps its session in the rcuid cookie, as
- * tracking.js and the tracker's default do. False for a tracker configured without it, which
- * offers its stored session with no cookie to show for it.
+ * tracking.js and the tracker's default do. False for a tracker configured to leave rcuid alone:
+ * it offers its stored session with no cookie to show for it, and ignores an rcuid that is there.
  */
 export function cookieReason({ path, query, headers, rcuidCookie = true }) {
   const cookie = headers.cookie;
   if (INITIALIZE.test(path)) {
+    if (!rcuidCookie) return null;
     const rcuid = parseCookies(cookie).get("rcuid");
     const candidate = query.session;
     if (rcuid !== undefined && (candidate === undefined || candidate === "")) {
@@ -36,7 +37,7 @@ export function cookieReason({ path, query, headers, rcuidCookie = true }) {
     if (rcuid !== undefined && candidate !== rcuid) {
       return `cookie: initialize offered session ${candidate} but the page's rcuid cookie holds ${rcuid}`;
     }
-    if (rcuidCookie && rcuid === undefined && candidate !== undefined && candidate !== "") {
+    if (rcuid === undefined && candidate !== undefined && candidate !== "") {
       return `cookie: initialize offered session ${candidate} without the page's rcuid cookie: send initialize with credentials ("include") and keep the session in rcuid`;
     }
     return null;

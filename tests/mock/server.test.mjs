@@ -341,12 +341,13 @@ describe("cookies: initialize with the page's cookies, tracking calls without", 
     assert.deepEqual(await flags(), []);
   });
 
-  it("behaviour rcuidCookie: false accepts a stored candidate without a cookie, and reset() restores the rule", async () => {
+  it("behaviour rcuidCookie: false leaves rcuid out of the initialize rules, and reset() restores them", async () => {
     assert.equal(mock.behave({ rcuidCookie: false }).rcuidCookie, false);
     await call(init(`?session=${RR_SESSION}`));
-    assert.deepEqual(await flags(), []);
     await call(init("?_nocache=1"), withCookie(`rcuid=${RR_SESSION}`));
-    assert.equal((await flags()).length, 1, "an rcuid cookie that is there is still to be adopted");
+    assert.deepEqual(await flags(), []);
+    await call(event("view", 101), withCookie("a=1"));
+    assert.equal((await flags()).length, 1, "events still go without cookies");
     mock.reset();
     assert.equal((await json("/__behaviour")).body.rcuidCookie, true);
     await call(init(`?session=${RR_SESSION}`));
