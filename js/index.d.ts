@@ -6,11 +6,13 @@ import type { InitInput } from "./retailrocket_tracker.js";
 export { Tracker } from "./retailrocket_tracker.js";
 export type {
   Algorithm,
+  CustomValue,
   EmailOptions,
   InitInput,
   Item,
   Order,
   OrderItem,
+  PriceDropItem,
   ProductId,
   RecomOptions,
   RecommendParams,

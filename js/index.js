@@ -4,7 +4,8 @@
 
 // The no-op's methods (add new ones here): return false, return nothing, resolve [],
 // return a function that does nothing (an unsubscribe).
-const FALSE = "view groupView addToBasket removeFromBasket categoryView search order setEmail recomMouseDown recomAddToCart".split(" ");
+const FALSE = ("view groupView addToBasket removeFromBasket categoryView search order setEmail recomMouseDown " +
+  "recomAddToCart recomTrack pageView welcomeSequence subscribeOnItemBackInStock subscribeOnPriceDrop").split(" ");
 const VOID = ["free", "forget", "optIn", "optOut", Symbol.dispose || "free"];
 const LISTS = ["recommend", "items"];
 const UNSUB = ["trackBlock"];
@@ -70,6 +71,7 @@ export class Tracker {
     for (const m of UNSUB) this[m] = () => () => {};
     this.flush = () => Promise.resolve();
     this.sessionExternalId = "";
+    this.session = null;
     this.pending = 0;
   }
 }
@@ -107,6 +109,7 @@ function early(config) {
   }
   t.flush = () => ready.then((r) => r && r.flush());
   Object.defineProperty(t, "sessionExternalId", { get: () => (real ? real.sessionExternalId : "") });
+  Object.defineProperty(t, "session", { get: () => (real ? real.session : null) });
   Object.defineProperty(t, "pending", { get: () => (real ? real.pending : calls.length) });
   return t;
 }

@@ -10,7 +10,9 @@ import { fileURLToPath } from "node:url";
 
 export const BUDGET_GZIP_BYTES = 20 * 1024;
 export const TARGET_GZIP_BYTES = 16 * 1024;
-export const CEILING_GZIP_BYTES = 65 * 1024;
+// 65 KB until the tracking.js parity work (issue 11: rcuid, e-mail attribution, subscriptions,
+// page context, custom data, exact decimal quantities) measured +11.9 KB; the lean-core work takes it down.
+export const CEILING_GZIP_BYTES = 77 * 1024;
 
 const pkg = new URL("../pkg/", import.meta.url);
 

@@ -73,6 +73,12 @@ pub struct Config {
     /// The store's own relay for events (`https://…`, loopback, or a same-origin path like
     /// `/rr`); events then go there, shaped for Retail Rocket's server API, instead of directly.
     pub relay_url: Option<String>,
+    /// Send one `pageView` per page load, as Retail Rocket's tracker does.
+    pub page_view: bool,
+    /// Send `pvid`, `pageUrl` and `referrer` with events, as Retail Rocket's tracker does.
+    pub page_context: bool,
+    /// Adopt and write the `rcuid` cookie Retail Rocket's tracker keeps the session in.
+    pub session_cookie: bool,
 }
 
 /// Is this config key a credential in disguise? Compares case-insensitively, ignoring `-` and
@@ -134,6 +140,9 @@ pub struct ConfigBuilder {
     consent: Option<bool>,
     timeout_ms: Option<u32>,
     relay_url: Option<String>,
+    page_view: Option<bool>,
+    page_context: Option<bool>,
+    session_cookie: Option<bool>,
 }
 
 fn text<'a>(key: &'static str, value: &'a RawValue, expected: &'static str) -> Result<Option<&'a str>, ConfigError> {
@@ -242,6 +251,9 @@ impl ConfigBuilder {
                     whole_number("timeoutMs", value, 50, 60_000, "a whole number of milliseconds from 50 to 60000")?;
             }
             "consent" => self.consent = flag("consent", value)?,
+            "pageView" => self.page_view = flag("pageView", value)?,
+            "pageContext" => self.page_context = flag("pageContext", value)?,
+            "sessionCookie" => self.session_cookie = flag("sessionCookie", value)?,
             "onError" => {
                 if !matches!(value, RawValue::Undefined | RawValue::Null | RawValue::Function) {
                     return Err(ConfigError::Invalid { key: "onError", expected: "a function (error) => void" });
@@ -266,6 +278,9 @@ impl ConfigBuilder {
             consent: self.consent.unwrap_or(true),
             timeout_ms: self.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
             relay_url: self.relay_url,
+            page_view: self.page_view.unwrap_or(true),
+            page_context: self.page_context.unwrap_or(true),
+            session_cookie: self.session_cookie.unwrap_or(true),
         })
     }
 }
@@ -295,6 +310,16 @@ mod tests {
         assert_eq!(c.api_url, DEFAULT_API_URL);
         assert_eq!(c.max_queue, 1000);
         assert_eq!(c.storage, StorageMode::Auto);
+        assert!(c.page_view && c.page_context && c.session_cookie, "as Retail Rocket's tracker does");
+        let off = build(&[
+            ("partnerId", text(PID)),
+            ("pageView", RawValue::Bool(false)),
+            ("pageContext", RawValue::Bool(false)),
+            ("sessionCookie", RawValue::Bool(false)),
+        ])
+        .unwrap();
+        assert!(!off.page_view && !off.page_context && !off.session_cookie);
+        assert!(build(&[("partnerId", text(PID)), ("sessionCookie", text("no"))]).is_err());
     }
 
     #[test]

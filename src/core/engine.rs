@@ -14,11 +14,28 @@ use super::identity;
 use super::ids::{ItemId, RrSession, SessionExternalId};
 use super::problem::Problem;
 use super::queue::{Entry, Queue};
-use super::record::Record;
+use super::record::{Context, Record};
 use super::relay;
 use super::retry::{verdict, Backoff, Verdict};
+use super::shopper;
 use super::store::{SharedStore, Stores};
 use super::wire::{parse_session, Method, Tracking, WireRequest};
+
+/// The cookie Retail Rocket's own tracker keeps its session in, on the site's registrable
+/// domain; server code reads it too.
+pub const RCUID: &str = "rcuid";
+
+/// Longest page URL or referrer sent with events; a longer one is left out.
+pub const MAX_PAGE_URL: usize = 2000;
+
+/// The page events are tracked on, as the browser layer last read it.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    /// `location.href`.
+    pub url: String,
+    /// `document.referrer`.
+    pub referrer: String,
+}
 
 /// Remembers, across page loads, that the visitor opted out.
 pub const OPT_OUT_KEY: &str = "rrt:optout";
@@ -129,6 +146,12 @@ pub struct Engine {
     consent: Consent,
     visitor: SessionExternalId,
     session: Option<RrSession>,
+    /// The session came from storage or the `rcuid` cookie: Retail Rocket is asked once per
+    /// page load whether it still holds, without holding events.
+    refresh_due: bool,
+    /// The browser's page-view id, when page context is sent.
+    pvid: Option<String>,
+    page: Page,
     /// The keys of the events whose request is under way.
     in_flight: Vec<String>,
     /// Whether that request can outlive the page (no CORS preflight): a direct GET, or a POST
@@ -139,6 +162,8 @@ pub struct Engine {
     handed_off: Vec<String>,
     /// The visitor a session handshake under way was asked for.
     handshake_for: Option<SessionExternalId>,
+    /// The visitor the once-per-page session check under way was asked for.
+    refresh_for: Option<SessionExternalId>,
     backoff: Backoff,
     problems: Vec<Problem>,
     storage_warned: bool,
@@ -154,7 +179,7 @@ impl std::fmt::Debug for Engine {
 /// there is fine, writing is not.
 fn seeded_memory(durable: &Stores) -> Stores {
     let memory = Stores::memory();
-    for key in [identity::VISITOR_KEY, identity::SESSION_KEY] {
+    for key in [identity::VISITOR_KEY, identity::SESSION_KEY, shopper::PVID_KEY] {
         if let Some(value) = durable.ids.get(key) {
             let _ = memory.ids.set(key, &value);
         }
@@ -165,7 +190,7 @@ fn seeded_memory(durable: &Stores) -> Stores {
 impl Engine {
     /// Opens the tracker over `durable` storage. `tab` keeps this page's queue writes apart
     /// from other tabs'; `random` seeds a new visitor id if one is needed.
-    pub fn open(config: Config, durable: Stores, tab: &str, random: impl FnOnce() -> [u8; 16]) -> Self {
+    pub fn open(config: Config, durable: Stores, tab: &str, mut random: impl FnMut() -> [u8; 16]) -> Self {
         let consent = if durable.ids.get(OPT_OUT_KEY).is_some() {
             Consent::Refused
         } else if config.consent {
@@ -174,10 +199,14 @@ impl Engine {
             Consent::Pending
         };
         let active = if consent == Consent::Granted { durable.clone() } else { seeded_memory(&durable) };
-        let visitor = identity::resolve_visitor(&*active.ids, config.session_external_id.clone(), random);
-        let session = identity::stored_session(&*active.ids, &visitor);
+        let visitor = identity::resolve_visitor(&*active.ids, config.session_external_id.clone(), &mut random);
+        // A visitor Retail Rocket's own tracker already knows keeps its session.
+        let cookie = durable.cookies.as_ref().filter(|_| config.session_cookie);
+        let adopted = cookie.and_then(|c| RrSession::parse(&c.get(RCUID)?));
+        let session = adopted.or_else(|| identity::stored_session(&*active.ids, &visitor));
+        let pvid = config.page_context.then(|| shopper::pvid(&*active.ids, random()));
         let queue = Queue::new(active.queue, tab, config.max_queue as usize);
-        Engine {
+        let mut engine = Engine {
             config,
             durable,
             ids: active.ids,
@@ -185,14 +214,81 @@ impl Engine {
             tab: tab.to_owned(),
             consent,
             visitor,
-            session,
+            refresh_due: session.is_some(),
+            session: None,
+            pvid,
+            page: Page::default(),
             in_flight: Vec::new(),
             in_flight_survives_unload: false,
             handed_off: Vec::new(),
             handshake_for: None,
+            refresh_for: None,
             backoff: Backoff::default(),
             problems: Vec::new(),
             storage_warned: false,
+        };
+        if let Some(session) = session {
+            engine.adopt_session(session);
+        }
+        engine
+    }
+
+    /// Takes `session` as the visitor's, and keeps it where the next page (and Retail Rocket's
+    /// own tracker, and the site's server code) finds it.
+    fn adopt_session(&mut self, session: RrSession) {
+        if self.consent == Consent::Granted {
+            identity::save_session(&*self.ids, &self.visitor, &session);
+            if let Some(cookie) = self.durable.cookies.as_ref().filter(|_| self.config.session_cookie) {
+                if cookie.get(RCUID).as_deref() != Some(session.as_str()) {
+                    let _ = cookie.set(RCUID, session.as_str());
+                }
+            }
+        }
+        self.session = Some(session);
+    }
+
+    /// The Retail Rocket session, once known.
+    pub fn session(&self) -> Option<&RrSession> {
+        self.session.as_ref()
+    }
+
+    /// The page events are tracked on from now.
+    pub fn set_page(&mut self, page: Page) {
+        self.page = page;
+    }
+
+    fn context(&self, event: &Event) -> Context {
+        let bounded = |s: &str| (!s.is_empty() && s.chars().count() <= MAX_PAGE_URL).then(|| s.to_owned());
+        let page_context = self.config.page_context;
+        Context {
+            pvid: self.pvid.clone(),
+            page_url: bounded(&self.page.url).filter(|_| page_context),
+            referrer: bounded(&self.page.referrer).filter(|_| page_context),
+            email: event.carries_email().then(|| shopper::email(&*self.ids)).flatten(),
+        }
+    }
+
+    /// The once-per-page check that the known session still holds (Retail Rocket's tracker
+    /// asks on every page load, offering it). Events do not wait for it. `None` when there is
+    /// nothing to check, or it was asked already.
+    pub fn take_session_refresh(&mut self, nonce: u64) -> Option<WireRequest> {
+        let due = self.refresh_due && self.consent == Consent::Granted && self.config.relay_url.is_none();
+        self.refresh_due = false;
+        let session = self.session.as_ref().filter(|_| due)?;
+        let request = self.tracking().initialize(Some(session), nonce);
+        self.refresh_for = Some(self.visitor.clone());
+        Some(request)
+    }
+
+    /// Takes the answer to [`take_session_refresh`](Self::take_session_refresh): a session
+    /// Retail Rocket names instead is used from now on; a failure changes nothing.
+    pub fn session_refreshed(&mut self, reply: &Reply) {
+        if self.refresh_for.take().as_ref() != Some(&self.visitor) {
+            return;
+        }
+        let session = (verdict(reply.status) == Verdict::Delivered).then(|| parse_session(&reply.body)).flatten();
+        if let Some(session) = session.filter(|s| Some(s) != self.session.as_ref()) {
+            self.adopt_session(session);
         }
     }
 
@@ -206,19 +302,14 @@ impl Engine {
         &self.config
     }
 
-    /// The Retail Rocket session, or (before the handshake) the id offered as its candidate.
-    pub fn session_or_candidate(&self) -> &str {
-        self.session.as_ref().map_or(self.visitor.as_str(), RrSession::as_str)
-    }
-
     /// Whether the visitor lets us track.
     pub fn consent(&self) -> Consent {
         self.consent
     }
 
-    /// The recommended item a view of `viewed` should credit, if one was clicked recently.
-    pub fn recommendation_credit(&self, viewed: &[ItemId], now_ms: u64) -> Option<ItemId> {
-        attribution::credit(&*self.ids, viewed, now_ms)
+    /// The recommended item a view should credit, if one was clicked recently.
+    pub fn recommendation_credit(&self, now_ms: u64) -> Option<ItemId> {
+        attribution::credit(&*self.ids, now_ms)
     }
 
     /// Remembers a click on a recommended item, to credit the view that follows.
@@ -244,7 +335,10 @@ impl Engine {
                 }
             }
             accepted = true;
-            let pushed = self.queue.push(&Record { event, at_ms: now_ms });
+            let mut event = event;
+            shopper::follow(&*self.ids, &mut event, now_ms);
+            let context = self.context(&event);
+            let pushed = self.queue.push(&Record { event, at_ms: now_ms, context });
             dropped += pushed.dropped;
             if !pushed.durable && self.consent == Consent::Granted && !self.storage_warned {
                 self.storage_warned = true;
@@ -265,16 +359,22 @@ impl Engine {
         }
         self.durable.ids.remove(OPT_OUT_KEY);
         let _ = self.durable.ids.set(identity::VISITOR_KEY, self.visitor.as_str());
-        if let Some(session) = &self.session {
-            identity::save_session(&*self.durable.ids, &self.visitor, session);
-        }
         let waiting = self.queue.first(usize::MAX);
         self.ids = self.durable.ids.clone();
         self.queue = Queue::new(self.durable.queue.clone(), &self.tab, self.config.max_queue as usize);
         self.consent = Consent::Granted;
-        let events = waiting.into_iter().map(|entry| entry.record);
-        for record in events {
-            self.track(vec![record.event], record.at_ms);
+        if let Some(pvid) = &self.pvid {
+            let _ = self.ids.set(shopper::PVID_KEY, pvid);
+        }
+        if let Some(session) = self.session.take() {
+            self.adopt_session(session);
+        }
+        let mut dropped = 0;
+        for entry in waiting {
+            dropped += self.queue.push(&entry.record).dropped;
+        }
+        if dropped > 0 {
+            self.problems.push(Problem::QueueFull { dropped, max: self.config.max_queue });
         }
     }
 
@@ -299,6 +399,12 @@ impl Engine {
             for key in [attribution::RECOM_KEY, identity::VISITOR_KEY, identity::SESSION_KEY] {
                 store.remove(key);
             }
+            for key in shopper::KEYS {
+                store.remove(key);
+            }
+        }
+        if let Some(cookie) = self.durable.cookies.as_ref().filter(|_| self.config.session_cookie) {
+            cookie.remove(RCUID);
         }
         self.visitor = identity::renew_visitor(&*self.ids, random);
         self.session = None;
@@ -359,7 +465,7 @@ impl Engine {
     }
 
     fn direct(&self, entry: &Entry, session: &RrSession, nonce: u64) -> Job {
-        let request = self.tracking().event(&entry.record.event, session, &self.visitor, nonce);
+        let request = self.tracking().event(&entry.record, session, &self.visitor, nonce);
         Job::Deliver { events: vec![Sending::of(entry)], request }
     }
 
@@ -387,7 +493,7 @@ impl Engine {
         body.push(']');
         let url = relay::batch_url(relay, &self.config.partner_id);
         (!events.is_empty())
-            .then_some(Job::Deliver { events, request: WireRequest { method: Method::Post, url, body: Some(body) } })
+            .then_some(Job::Deliver { events, request: WireRequest::new(Method::Post, url, Some(body)) })
     }
 
     /// The next request to send, if any. `nonce` defeats caches along the way.
@@ -412,7 +518,7 @@ impl Engine {
                 // Nothing can be sent before Retail Rocket names the session; it is only asked
                 // for once there is something to send.
                 self.handshake_for = Some(self.visitor.clone());
-                return Some(Job::Initialize(self.tracking().initialize(self.visitor.as_str(), nonce)));
+                return Some(Job::Initialize(self.tracking().initialize(None, nonce)));
             };
             self.direct(&entry, &session, nonce)
         };
@@ -539,8 +645,7 @@ impl Engine {
                     (verdict(reply.status) == Verdict::Delivered).then(|| parse_session(&reply.body)).flatten();
                 return match session {
                     Some(session) => {
-                        identity::save_session(&*self.ids, &self.visitor, &session);
-                        self.session = Some(session);
+                        self.adopt_session(session);
                         self.backoff.succeeded();
                         Next::Continue
                     }
@@ -584,6 +689,8 @@ mod tests {
     use super::*;
     use crate::core::config::{ConfigBuilder, RawValue};
     use crate::core::queue::PREFIX;
+    use crate::core::store::{MemoryStore, Store};
+    use std::rc::Rc;
 
     fn config(extra: &[(&str, RawValue)]) -> Config {
         let mut b = ConfigBuilder::default();
@@ -644,17 +751,22 @@ mod tests {
     }
 
     #[test]
-    fn the_first_event_asks_for_a_session_offering_our_own_id() {
+    fn a_first_visit_asks_for_a_session_offering_none() {
         let stores = Stores::memory();
         let mut e = engine(&stores);
         e.track(vec![view(1), view(2)], 10);
         let visitor = e.visitor().as_str().to_owned();
+        let first = e.next_job(1).unwrap();
+        assert!(matches!(&first, Job::Initialize(r) if r.credentials), "the handshake sends cookies");
+        assert!(first.request().url.contains("/1.0/event/initialize/608423a9b126ac6ab3f8f0a5?_nocache="));
+        assert_eq!(e.session(), None);
+        assert_eq!(e.complete(&first, &session_ok(&first), 0.5), Next::Continue);
+        assert_eq!(e.session().map(RrSession::as_str), Some("rrSESSION1"));
         let (sent, wait) = run(&mut e, session_ok);
         assert_eq!(wait, None);
-        assert!(sent[0].contains(&format!("/1.0/event/initialize/608423a9b126ac6ab3f8f0a5?session={visitor}&")));
-        assert!(sent[1].contains("/view/608423a9b126ac6ab3f8f0a5/1?session=rrSESSION1&sessionExternalId="));
-        assert!(sent[2].contains("/view/608423a9b126ac6ab3f8f0a5/2?"));
-        assert_eq!(sent.len(), 3);
+        assert!(sent[0].contains("/view/608423a9b126ac6ab3f8f0a5/1?session=rrSESSION1&sessionExternalId="));
+        assert!(sent[1].contains("/view/608423a9b126ac6ab3f8f0a5/2?"));
+        assert_eq!(sent.len(), 2);
         assert_eq!(e.pending(), 0);
 
         // The next page load reuses the session and the id.
@@ -895,7 +1007,7 @@ mod tests {
     fn a_relay_gets_ordered_batches_keyed_by_session_external_id_without_a_handshake() {
         let stores = Stores::memory();
         let mut e = relay_engine(&stores, "/rr");
-        e.track(vec![view(1), Event::Search { phrase: crate::core::ids::ShortText::parse("skirt").unwrap() }], 1_000);
+        e.track(vec![view(1), Event::Search { phrase: crate::core::ids::LongText::parse("skirt").unwrap() }], 1_000);
         let job = e.next_job(1).unwrap();
         let request = job.request().clone();
         assert_eq!(request.method, Method::Post);
@@ -971,7 +1083,7 @@ mod tests {
         e.complete(&handshake, &ok(r#"{"sessionId":"OLD"}"#), 0.5);
         let next = e.next_job(1).unwrap();
         assert!(matches!(next, Job::Initialize(_)), "still no session for the new visitor");
-        assert!(next.request().url.contains(e.visitor().as_str()));
+        assert!(!next.request().url.contains("session="), "{}", next.request().url);
         e.complete(&next, &status(0), 0.5);
         let again = e.next_job(1).unwrap();
         e.complete(&again, &status(0), 0.5);
@@ -1009,5 +1121,122 @@ mod tests {
         e.complete(&job, &status(503), 0.5);
         assert_eq!(e.pending(), 2, "the failed batch came back, in front");
         assert_eq!(e.hand_off(1, HandOff::Queue), vec![], "and nothing is handed off during the backoff");
+    }
+    fn with_cookies(rcuid: Option<&str>) -> Stores {
+        let cookies = MemoryStore::default();
+        if let Some(value) = rcuid {
+            cookies.set(RCUID, value).unwrap();
+        }
+        Stores { cookies: Some(Rc::new(cookies)), ..Stores::memory() }
+    }
+
+    fn rcuid(stores: &Stores) -> Option<String> {
+        stores.cookies.as_ref().and_then(|c| c.get(RCUID))
+    }
+
+    #[test]
+    fn an_rcuid_cookie_is_adopted_and_events_go_at_once() {
+        let stores = with_cookies(Some("5f7a1b2c3d4e5f6a7b8c9d0e"));
+        let mut e = engine(&stores);
+        assert_eq!(e.session().map(RrSession::as_str), Some("5f7a1b2c3d4e5f6a7b8c9d0e"));
+        e.track(vec![view(1)], 1);
+        let first = e.next_job(1).unwrap();
+        assert!(first.request().url.contains("/view/608423a9b126ac6ab3f8f0a5/1?session=5f7a1b2c3d4e5f6a7b8c9d0e&"));
+        // The once-per-page check offers it, and does not hold the event.
+        let refresh = e.take_session_refresh(2).unwrap();
+        assert!(refresh.credentials);
+        assert!(refresh.url.contains("/initialize/608423a9b126ac6ab3f8f0a5?session=5f7a1b2c3d4e5f6a7b8c9d0e&"));
+        assert_eq!(e.take_session_refresh(3), None, "once per page load");
+        e.complete(&first, &ok(""), 0.5);
+        e.session_refreshed(&ok(r#"{"sessionId":"6a000000000000000000000b"}"#));
+        assert_eq!(e.session().map(RrSession::as_str), Some("6a000000000000000000000b"));
+        assert_eq!(rcuid(&stores).as_deref(), Some("6a000000000000000000000b"), "written back for tracking.js pages");
+        e.track(vec![view(2)], 2);
+        assert!(e.next_job(4).unwrap().request().url.contains("session=6a000000000000000000000b&"));
+    }
+
+    #[test]
+    fn a_minted_session_is_written_to_rcuid_unless_the_cookie_is_off() {
+        let stores = with_cookies(None);
+        let mut e = engine(&stores);
+        e.track(vec![view(1)], 1);
+        assert_eq!(e.take_session_refresh(1), None, "nothing known to check");
+        run(&mut e, session_ok);
+        assert_eq!(rcuid(&stores).as_deref(), Some("rrSESSION1"));
+        // The next page starts from it (stored, and in the cookie).
+        let mut again = engine(&stores);
+        assert_eq!(again.session().map(RrSession::as_str), Some("rrSESSION1"));
+        assert!(again.take_session_refresh(1).is_some());
+        // A site that must not set the cookie: neither read nor written.
+        let off = with_cookies(Some("5f7a1b2c3d4e5f6a7b8c9d0e"));
+        let mut e = engine_with(&off, &[("sessionCookie", RawValue::Bool(false))]);
+        assert_eq!(e.session(), None);
+        e.track(vec![view(1)], 1);
+        run(&mut e, session_ok);
+        assert_eq!(rcuid(&off).as_deref(), Some("5f7a1b2c3d4e5f6a7b8c9d0e"));
+    }
+
+    #[test]
+    fn a_failed_refresh_keeps_the_session_and_forget_drops_the_cookie() {
+        let stores = with_cookies(Some("5f7a1b2c3d4e5f6a7b8c9d0e"));
+        let mut e = engine(&stores);
+        e.take_session_refresh(1).unwrap();
+        e.session_refreshed(&status(503));
+        assert_eq!(e.session().map(RrSession::as_str), Some("5f7a1b2c3d4e5f6a7b8c9d0e"));
+        e.forget([3; 16]);
+        assert_eq!(e.session(), None);
+        assert_eq!(rcuid(&stores), None);
+        assert_eq!(engine(&stores).session(), None);
+    }
+
+    #[test]
+    fn events_carry_the_page_they_happened_on() {
+        let stores = Stores::memory();
+        let mut e = engine(&stores);
+        e.set_page(Page { url: "https://shop.example/p/1".into(), referrer: "https://ref.example/".into() });
+        e.track(vec![view(1)], 1);
+        e.set_page(Page { url: "https://shop.example/p/2".into(), referrer: String::new() });
+        e.track(vec![view(2)], 2);
+        let (sent, _) = run(&mut e, session_ok);
+        let pvid = sent[1].split("pvid=").nth(1).and_then(|s| s.split('&').next()).unwrap().to_owned();
+        assert_eq!(pvid.len(), 15);
+        assert!(sent[1].contains("&pageUrl=https%3A%2F%2Fshop.example%2Fp%2F1&referrer=https%3A%2F%2Fref.example%2F&"));
+        assert!(sent[2].contains("&pageUrl=https%3A%2F%2Fshop.example%2Fp%2F2&_no_cache_"), "{}", sent[2]);
+        // The pvid is kept; with page context off none of it is sent.
+        let mut again = engine(&stores);
+        again.track(vec![view(3)], 3);
+        assert!(again.next_job(1).unwrap().request().url.contains(&format!("pvid={pvid}&")));
+        let mut off = engine_with(&Stores::memory(), &[("pageContext", RawValue::Bool(false))]);
+        off.set_page(Page { url: "https://shop.example/".into(), referrer: "https://ref.example/".into() });
+        off.track(vec![view(1)], 1);
+        let (sent, _) = run(&mut off, session_ok);
+        assert!(
+            !sent[1].contains("pvid") && !sent[1].contains("pageUrl") && !sent[1].contains("referrer"),
+            "{}",
+            sent[1]
+        );
+    }
+
+    #[test]
+    fn after_set_email_search_group_view_and_order_carry_the_address() {
+        use crate::core::ids::{Email, LongText};
+        let stores = Stores::memory();
+        let mut e = engine(&stores);
+        let search = || Event::Search { phrase: LongText::parse("dress").unwrap() };
+        e.track(vec![search(), Event::AddToBasket { item: ItemId::parse("7").unwrap(), stock: None }, view(3)], 1);
+        let set_email = Event::SetEmail {
+            email: Email::parse("anna@example.com").unwrap(),
+            agreed: true,
+            contact: None,
+            custom: Vec::new(),
+            basket: Vec::new(),
+            viewed: Vec::new(),
+        };
+        e.track(vec![set_email, search(), view(4)], 2);
+        let (sent, _) = run(&mut e, session_ok);
+        assert!(!sent[1].contains("email="), "not before setEmail: {}", sent[1]);
+        assert!(sent[4].contains("/setEmail/") && sent[4].contains("&basket=7&viewed=3&"), "{}", sent[4]);
+        assert!(sent[5].contains("/search/") && sent[5].contains("&email=anna%40example.com&"), "{}", sent[5]);
+        assert!(!sent[6].contains("email="), "views do not carry it: {}", sent[6]);
     }
 }

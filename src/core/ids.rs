@@ -7,8 +7,13 @@ use std::fmt;
 /// JS number holds exactly).
 pub const MAX_ID: u64 = 9_007_199_254_740_991;
 
-/// Longest `transaction`, `searchPhrase` or `stockId` the protocol accepts.
+/// Longest `stockId` or method name the protocol accepts, and every text field of Retail
+/// Rocket's server API (relay mode).
 pub const MAX_TEXT: usize = 50;
+
+/// Longest `transaction`, `searchPhrase` or custom value sent directly. Retail Rocket's own
+/// tracker sets no limit; this one only keeps URLs within what browsers and servers take.
+pub const MAX_LONG_TEXT: usize = 500;
 
 /// Why a value was refused; the caller adds which argument it was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,9 +24,11 @@ pub enum Invalid {
     Category,
     /// Wanted non-empty text of at most [`MAX_TEXT`] characters.
     Text,
-    /// Wanted a finite price above zero.
+    /// Wanted non-empty text of at most [`MAX_LONG_TEXT`] characters.
+    LongText,
+    /// Wanted a finite price of at least zero.
     Price,
-    /// Wanted a whole quantity of at least one.
+    /// Wanted a finite quantity above zero.
     Quantity,
     /// Wanted an e-mail address.
     Email,
@@ -37,6 +44,8 @@ pub enum Invalid {
     Algorithm,
     /// Wanted a DOM element.
     Element,
+    /// Wanted custom data: text, a number, `true`/`false`, or an array of them.
+    Custom,
 }
 
 impl Invalid {
@@ -48,8 +57,9 @@ impl Invalid {
                 "a category id (integer from 1 to 9007199254740991) or a category path like \"Women/Clothing/Skirts\""
             }
             Invalid::Text => "non-empty text of at most 50 characters",
-            Invalid::Price => "a finite number greater than 0",
-            Invalid::Quantity => "a whole number of at least 1",
+            Invalid::LongText => "non-empty text of at most 500 characters",
+            Invalid::Price => "a finite number of at least 0, with at most 15 digits before the point and 20 after",
+            Invalid::Quantity => "a finite number greater than 0, with at most 15 digits before the point and 20 after",
             Invalid::Email => "an e-mail address like name@example.com",
             Invalid::ExternalId => "1 to 50 letters and digits (a UUID's hyphens are removed)",
             Invalid::IdList => "a non-empty array of at most 100 entries",
@@ -57,6 +67,10 @@ impl Invalid {
             Invalid::Options => "an object of options (or nothing)",
             Invalid::Algorithm => crate::core::recs::ALGORITHMS,
             Invalid::Element => "a DOM element (the recommendation block)",
+            Invalid::Custom => {
+                "custom data: text of at most 500 characters, a number, true or false, or an array of up to 100 \
+                 of them (at most 50 keys of 1 to 50 characters)"
+            }
         }
     }
 }
@@ -150,14 +164,41 @@ impl ShortText {
     }
 }
 
-/// A unit price: kept as the decimal text the page gave (no float formatting in the module),
-/// checked to be a plain positive decimal.
+/// Non-empty text of at most [`MAX_LONG_TEXT`] characters (`transaction`, `searchPhrase`),
+/// trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Price(String);
+pub struct LongText(String);
 
-impl Price {
-    /// Accepts `12`, `12.5`, `0.99`; refuses zero, negatives, exponents, `NaN`, `Infinity`.
+impl LongText {
+    /// Trims and checks the length in characters.
     pub fn parse(text: &str) -> Result<Self, Invalid> {
+        let trimmed = text.trim();
+        if (1..=MAX_LONG_TEXT).contains(&trimmed.chars().count()) {
+            Ok(LongText(trimmed.to_owned()))
+        } else {
+            Err(Invalid::LongText)
+        }
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether Retail Rocket's server API (at most [`MAX_TEXT`] characters) takes it.
+    pub fn fits_server_api(&self) -> bool {
+        self.0.chars().count() <= MAX_TEXT
+    }
+}
+
+/// A non-negative decimal kept as the text the page gave (`12`, `0.5`, `19.90`): no float
+/// formatting in the module, and sums are exact. At most 15 digits before the point and 20 after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decimal(String);
+
+impl Decimal {
+    /// Accepts plain decimals; refuses signs, exponents, `NaN`, `Infinity`, `.5` and `5.`.
+    fn parse(text: &str) -> Option<Self> {
         let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
         let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
         let shaped = !whole.is_empty()
@@ -166,12 +207,51 @@ impl Price {
             && digits(frac)
             && (frac.is_empty() != text.contains('.'))
             && frac.len() <= 20;
-        let non_zero = text.bytes().any(|b| (b'1'..=b'9').contains(&b));
-        if shaped && non_zero {
-            Ok(Price(text.to_owned()))
-        } else {
-            Err(Invalid::Price)
+        shaped.then(|| Decimal(text.to_owned()))
+    }
+
+    fn is_zero(&self) -> bool {
+        !self.0.bytes().any(|b| (b'1'..=b'9').contains(&b))
+    }
+
+    /// The exact sum, `None` past 15 digits before the point.
+    fn checked_add(&self, other: &Decimal) -> Option<Decimal> {
+        let split = |d: &Decimal| -> (Vec<u8>, Vec<u8>) {
+            let (w, f) = d.0.split_once('.').unwrap_or((&d.0, ""));
+            (w.bytes().map(|b| b - b'0').collect(), f.bytes().map(|b| b - b'0').collect())
+        };
+        let ((aw, af), (bw, bf)) = (split(self), split(other));
+        let frac_len = af.len().max(bf.len());
+        let whole_len = aw.len().max(bw.len());
+        // Both numbers as digit strings of one shape, least significant digit first.
+        let digits = |w: &[u8], f: &[u8]| -> Vec<u8> {
+            let mut v: Vec<u8> = (0..frac_len).rev().map(|i| f.get(i).copied().unwrap_or(0)).collect();
+            v.extend((0..whole_len).map(|i| if i < w.len() { w[w.len() - 1 - i] } else { 0 }));
+            v
+        };
+        let (a, b) = (digits(&aw, &af), digits(&bw, &bf));
+        let mut sum = Vec::with_capacity(a.len() + 1);
+        let mut carry = 0;
+        for (x, y) in a.iter().zip(&b) {
+            let d = x + y + carry;
+            sum.push(d % 10);
+            carry = d / 10;
         }
+        if carry > 0 {
+            sum.push(carry);
+        }
+        let mut text = String::new();
+        let mut whole: Vec<u8> = sum[frac_len..].iter().rev().copied().skip_while(|d| *d == 0).collect();
+        if whole.is_empty() {
+            whole.push(0);
+        }
+        text.extend(whole.iter().map(|d| (b'0' + d) as char));
+        let frac: Vec<u8> = sum[..frac_len].iter().copied().skip_while(|d| *d == 0).collect();
+        if !frac.is_empty() {
+            text.push('.');
+            text.extend(frac.iter().rev().map(|d| (b'0' + d) as char));
+        }
+        Decimal::parse(&text)
     }
 
     /// The decimal text, valid as a JSON number and as a query value.
@@ -180,28 +260,46 @@ impl Price {
     }
 }
 
-/// A quantity of at least one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Quantity(u32);
+/// A unit price of at least 0 (gifts and promotions are free), as decimal text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Price(Decimal);
+
+impl Price {
+    /// Accepts `0`, `12`, `12.5`, `0.99`; refuses negatives, exponents, `NaN`, `Infinity`.
+    pub fn parse(text: &str) -> Result<Self, Invalid> {
+        Decimal::parse(text).map(Price).ok_or(Invalid::Price)
+    }
+
+    /// The decimal text.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+/// A quantity above 0: whole for most goods, fractional for goods sold by weight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quantity(Decimal);
 
 impl Quantity {
-    /// From a JS number: whole, 1 to 1,000,000.
-    pub fn from_f64(value: f64) -> Result<Self, Invalid> {
-        if value.fract() == 0.0 && (1.0..=1_000_000.0).contains(&value) {
-            Ok(Quantity(value as u32))
-        } else {
-            Err(Invalid::Quantity)
-        }
+    /// One piece, the default.
+    pub fn one() -> Self {
+        Quantity(Decimal("1".to_owned()))
     }
 
-    /// The sum of two quantities of the same product in one order, if still within bounds.
-    pub fn checked_add(self, other: Quantity) -> Result<Quantity, Invalid> {
-        Quantity::from_f64(f64::from(self.0) + f64::from(other.0))
+    /// From decimal text (a JS number's `toString`): `3`, `0.5`; refuses 0 and negatives.
+    pub fn parse(text: &str) -> Result<Self, Invalid> {
+        Decimal::parse(text).filter(|d| !d.is_zero()).map(Quantity).ok_or(Invalid::Quantity)
     }
 
-    /// The count.
-    pub fn get(self) -> u32 {
-        self.0
+    /// The exact sum of two quantities of the same product in one order, if still within
+    /// bounds.
+    pub fn checked_add(&self, other: &Quantity) -> Result<Quantity, Invalid> {
+        self.0.checked_add(&other.0).map(Quantity).ok_or(Invalid::Quantity)
+    }
+
+    /// The decimal text.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
     }
 }
 
@@ -325,21 +423,44 @@ mod tests {
     }
 
     #[test]
-    fn prices_are_plain_positive_decimals() {
-        for good in ["1", "19.9", "0.01", "1000000"] {
+    fn prices_are_plain_decimals_of_at_least_zero() {
+        for good in ["0", "0.00", "1", "19.9", "0.01", "1000000"] {
             assert!(Price::parse(good).is_ok(), "{good}");
         }
-        for bad in ["0", "0.00", "-1", "1e21", "NaN", "Infinity", "", ".5", "5.", "1.2.3", " 1"] {
+        for bad in ["-1", "-0", "1e21", "NaN", "Infinity", "", ".5", "5.", "1.2.3", " 1", "1234567890123456"] {
             assert_eq!(Price::parse(bad), Err(Invalid::Price), "{bad:?}");
         }
     }
 
     #[test]
-    fn quantities_are_whole_and_positive() {
-        assert_eq!(Quantity::from_f64(3.0).map(Quantity::get), Ok(3));
-        for bad in [0.0, -2.0, 1.5, f64::NAN] {
-            assert_eq!(Quantity::from_f64(bad), Err(Invalid::Quantity));
+    fn quantities_are_positive_decimals() {
+        for good in ["3", "0.5", "1.25", "0.001"] {
+            assert_eq!(Quantity::parse(good).map(|q| q.as_str().to_owned()), Ok(good.to_owned()));
         }
+        for bad in ["0", "0.0", "-2", "1e-7", "NaN", "", "Infinity"] {
+            assert_eq!(Quantity::parse(bad), Err(Invalid::Quantity), "{bad:?}");
+        }
+        assert_eq!(Quantity::one().as_str(), "1");
+    }
+
+    #[test]
+    fn quantities_sum_exactly() {
+        let q = |s: &str| Quantity::parse(s).unwrap();
+        let sum = |a: &str, b: &str| q(a).checked_add(&q(b)).map(|s| s.as_str().to_owned());
+        assert_eq!(sum("1", "3"), Ok("4".into()));
+        assert_eq!(sum("0.5", "0.25"), Ok("0.75".into()));
+        assert_eq!(sum("1.1", "2.2"), Ok("3.3".into()), "no binary float error");
+        assert_eq!(sum("0.5", "0.5"), Ok("1".into()));
+        assert_eq!(sum("99.95", "0.05"), Ok("100".into()));
+        assert_eq!(sum("999999999999999", "1"), Err(Invalid::Quantity), "past 15 digits");
+    }
+
+    #[test]
+    fn long_text_allows_what_tracking_js_sends() {
+        assert!(LongText::parse(&"x".repeat(500)).is_ok());
+        assert_eq!(LongText::parse(&"x".repeat(501)), Err(Invalid::LongText));
+        assert!(!LongText::parse(&"x".repeat(51)).unwrap().fits_server_api());
+        assert!(LongText::parse(&"ж".repeat(50)).unwrap().fits_server_api());
     }
 
     #[test]

@@ -227,6 +227,7 @@ mod tests {
         Record {
             event: Event::View { item: ItemId::parse(&n.to_string()).unwrap(), stock: None, recom_item: None },
             at_ms,
+            context: Default::default(),
         }
     }
 

@@ -2,18 +2,52 @@
 //! `e=view&t=1732430000000&id=101&stockId=msk`. Human-readable in devtools, cheap to write, and
 //! re-validated when read back.
 
-use super::event::Event;
-use super::ids::ItemId;
-use super::urlenc::{parse_pairs, Query};
+use super::event::{Event, Value};
+use super::ids::{Email, ItemId};
+use super::urlenc::{decode, encode_list, parse_pairs, Query};
 
-/// An event with the time it happened (ms since the epoch).
+/// Where an event happened, as Retail Rocket's tracker reports it with every event: captured
+/// when the event is tracked, so an event sent by a later page still names its own page.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Context {
+    /// The browser's page-view id (15 digits, kept across visits).
+    pub pvid: Option<String>,
+    /// The page's URL.
+    pub page_url: Option<String>,
+    /// The page's referrer.
+    pub referrer: Option<String>,
+    /// The shopper's e-mail, once `setEmail` has run (search, groupView and order only).
+    pub email: Option<Email>,
+}
+
+impl Context {
+    /// The parameters, named as on the wire.
+    pub fn params(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("pvid", self.pvid.as_deref()),
+            ("pageUrl", self.page_url.as_deref()),
+            ("referrer", self.referrer.as_deref()),
+            ("email", self.email.as_ref().map(Email::as_str)),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+    }
+}
+
+/// An event with the time it happened (ms since the epoch) and the page it happened on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     /// The event.
     pub event: Event,
     /// When the page reported it.
     pub at_ms: u64,
+    /// The page it happened on.
+    pub context: Context,
 }
+
+/// Stored lines mark an array parameter by this prefix on its key; its value is the array as
+/// the wire has it (elements encoded, joined with a raw `,`).
+const LIST: &str = "@";
 
 impl Record {
     /// The line stored for this record.
@@ -24,27 +58,53 @@ impl Record {
             q.push("id", &id.to_string());
         }
         for (k, v) in self.event.params() {
-            q.push(k, &v);
+            match v {
+                Value::Text(text) => q.push(&k, &text),
+                Value::List(items) => q.push(&format!("{LIST}{k}"), &encode_list(&items)),
+            };
+        }
+        for (k, v) in self.context.params() {
+            q.push(k, v);
         }
         q.into_string()
     }
 
     /// Reads a stored line back; `None` if it is not a valid record.
     pub fn decode(line: &str) -> Option<Record> {
-        let pairs = parse_pairs(line)?;
-        let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        let mut params = Vec::new();
+        for (key, value) in parse_pairs(line)? {
+            match key.strip_prefix(LIST) {
+                Some(key) => {
+                    let mut items = Vec::new();
+                    for item in value.split(',') {
+                        items.push(decode(item)?);
+                    }
+                    params.push((key.to_owned(), Value::List(items)));
+                }
+                None => params.push((key, Value::Text(value))),
+            }
+        }
+        let get = |key: &str| {
+            params.iter().find(|(k, _)| k == key).and_then(|(_, v)| match v {
+                Value::Text(t) => Some(t.clone()),
+                Value::List(_) => None,
+            })
+        };
         let name = get("e")?;
         let at_ms = get("t")?.parse().ok()?;
-        let id = get("id").map(ItemId::parse).transpose().ok()?;
-        let event = Event::from_parts(name, id, &pairs)?;
-        Some(Record { event, at_ms })
+        let id = get("id").map(|id| ItemId::parse(&id)).transpose().ok()?;
+        let event = Event::from_parts(&name, id, &params)?;
+        let email = if event.carries_email() { get("email").map(|e| Email::parse(&e)).transpose().ok()? } else { None };
+        let context = Context { pvid: get("pvid"), page_url: get("pageUrl"), referrer: get("referrer"), email };
+        Some(Record { event, at_ms, context })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::ids::{Category, Email, Price, Quantity, ShortText};
+    use crate::core::event::Custom;
+    use crate::core::ids::{Category, LongText, Price, Quantity, SessionExternalId, ShortText};
 
     fn id(n: u64) -> ItemId {
         ItemId::parse(&n.to_string()).unwrap()
@@ -52,47 +112,98 @@ mod tests {
     fn text(s: &str) -> ShortText {
         ShortText::parse(s).unwrap()
     }
+    fn long(s: &str) -> LongText {
+        LongText::parse(s).unwrap()
+    }
+    fn email() -> Email {
+        Email::parse("a@b.co").unwrap()
+    }
 
-    fn every_event() -> Vec<Event> {
+    /// One of every event kind (and of their optional parts).
+    pub(crate) fn every_event() -> Vec<Event> {
         vec![
+            Event::PageView,
             Event::View { item: id(101), stock: Some(text("msk")), recom_item: Some(id(105)) },
             Event::View { item: id(101), stock: None, recom_item: None },
-            Event::GroupView { items: vec![id(1), id(2)], stock: None, recom_item: None },
+            Event::GroupView { items: vec![id(1), id(2)], stock: None, recom_item: Some(id(3)) },
             Event::AddToBasket { item: id(7), stock: Some(text("spb & co")) },
             Event::RemoveFromBasket { item: id(7) },
             Event::CategoryView(Category::Id(id(3))),
-            Event::CategoryView(Category::Path("Дом/Кухня/Вилки".into())),
-            Event::Search { phrase: text("red=dress&size=M") },
+            Event::CategoryView(Category::Path("Дом/Кухня, посуда/Вилки".into())),
+            Event::Search { phrase: long(&"red=dress&size=M ".repeat(20)) },
             Event::OrderLine {
-                transaction: text("T-1"),
+                transaction: long("T-1"),
                 item: id(9),
-                quantity: Quantity::from_f64(2.0).unwrap(),
-                price: Price::parse("19.90").unwrap(),
+                quantity: Quantity::parse("0.5").unwrap(),
+                price: Price::parse("0").unwrap(),
                 stock: None,
             },
-            Event::SetEmail { email: Email::parse("a@b.co").unwrap(), agreed: Some(false), contact: None },
             Event::SetEmail {
-                email: Email::parse("a@b.co").unwrap(),
-                agreed: None,
-                contact: Some(crate::core::ids::SessionExternalId::parse("Cust42").unwrap()),
+                email: email(),
+                agreed: false,
+                contact: None,
+                custom: vec![
+                    Custom::new("name", Value::Text("Anna & Co".into())).unwrap(),
+                    Custom::new("tags", Value::List(vec!["a,b".into(), "c d".into()])).unwrap(),
+                ],
+                basket: vec![id(1), id(2)],
+                viewed: vec![id(3)],
+            },
+            Event::SetEmail {
+                email: email(),
+                agreed: true,
+                contact: Some(SessionExternalId::parse("Cust42").unwrap()),
+                custom: Vec::new(),
+                basket: Vec::new(),
+                viewed: Vec::new(),
             },
             Event::RecomMouseDown { item: id(5), method: Some(text("popular")), suggester: text("widget") },
             Event::RecomAddToCart { item: id(5), method: None, suggester: text("widget") },
+            Event::RecomTrack { method: text("popular"), items: vec![id(101), id(102)] },
+            Event::EmailClick { mail_id: long("m-1/2"), source: Some(long("mail")), url_type: None },
+            Event::WelcomeSequence { email: email() },
+            Event::BackInStock { email: email(), item: id(8), stock: Some(text("msk")) },
+            Event::PriceDrop {
+                email: email(),
+                items: vec![(id(8), Price::parse("9.99").unwrap()), (id(9), Price::parse("5").unwrap())],
+            },
         ]
     }
 
     #[test]
     fn every_event_round_trips_through_storage() {
+        let context = Context {
+            pvid: Some("123456789012345".into()),
+            page_url: Some("https://shop.example/p/1?a=b&c".into()),
+            referrer: Some("https://search.example/?q=x".into()),
+            email: None,
+        };
         for event in every_event() {
-            let record = Record { event, at_ms: 1_732_430_000_123 };
-            assert_eq!(Record::decode(&record.encode()), Some(record.clone()), "{}", record.encode());
+            for context in [Context::default(), context.clone()] {
+                let email = event.carries_email().then(email);
+                let record =
+                    Record { event: event.clone(), at_ms: 1_732_430_000_123, context: Context { email, ..context } };
+                assert_eq!(Record::decode(&record.encode()), Some(record.clone()), "{}", record.encode());
+            }
         }
     }
 
     #[test]
     fn storage_lines_are_readable() {
-        let r = Record { event: Event::View { item: id(101), stock: Some(text("msk")), recom_item: None }, at_ms: 5 };
+        let r = Record {
+            event: Event::View { item: id(101), stock: Some(text("msk")), recom_item: None },
+            at_ms: 5,
+            context: Context::default(),
+        };
         assert_eq!(r.encode(), "e=view&t=5&id=101&stockId=msk");
+    }
+
+    #[test]
+    fn lines_stored_by_the_previous_version_still_read() {
+        let old = Record::decode("e=setEmail&t=5&email=a%40b.co").unwrap();
+        assert!(matches!(old.event, Event::SetEmail { agreed: true, .. }));
+        let old = Record::decode("e=order&t=5&id=1&transaction=T&qnt=2&price=1.5").unwrap();
+        assert!(matches!(old.event, Event::OrderLine { .. }));
     }
 
     #[test]
@@ -103,6 +214,10 @@ mod tests {
             "e=view&t=x&id=1",
             "e=nope&t=5&id=1",
             "e=order&t=5&id=1&transaction=T&qnt=0&price=1",
+            "e=order&t=5&id=1&transaction=T&qnt=1&price=-1",
+            "e=pricedrop&t=5&email=a%40b.co",
+            "e=recomTrack&t=5&suggestMethod=x&recomms=",
+            "e=setEmail&t=5&email=a%40b.co&isAgreedToReceiveMarketingMail=maybe",
             "%%",
         ] {
             assert_eq!(Record::decode(bad), None, "{bad}");

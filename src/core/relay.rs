@@ -51,8 +51,21 @@ pub fn unsupported(event: &Event) -> Option<&'static str> {
         Event::RemoveFromBasket { .. } => {
             Some("removeFromBasket has no counterpart in Retail Rocket's server API; it is not sent in relay mode")
         }
+        Event::PageView => {
+            Some("pageView has no counterpart in Retail Rocket's server API; it is not sent in relay mode")
+        }
+        Event::BackInStock { .. } | Event::PriceDrop { .. } => Some(
+            "back-in-stock and price-drop subscriptions have no counterpart in Retail Rocket's server API; \
+             they are not sent in relay mode",
+        ),
         Event::SetEmail { contact: None, .. } => {
             Some("setEmail needs options.contactExternalId in relay mode (it becomes setContact); it was not sent")
+        }
+        Event::Search { phrase } if !phrase.fits_server_api() => {
+            Some("Retail Rocket's server API takes a searchPhrase of at most 50 characters; it was not sent")
+        }
+        Event::OrderLine { transaction, .. } if !transaction.fits_server_api() => {
+            Some("Retail Rocket's server API takes a transaction of at most 50 characters; the order was not sent")
         }
         _ => None,
     }
@@ -122,7 +135,7 @@ pub fn envelope(record: &Record, visitor: &SessionExternalId) -> Option<String> 
         Event::OrderLine { transaction, item, quantity, price, stock } => {
             f.number("productId", &item.to_string())
                 .number("price", price.as_str())
-                .number("quantity", &quantity.get().to_string())
+                .number("quantity", quantity.as_str())
                 .text("transaction", transaction.as_str())
                 .opt_text("stockId", stock.as_ref().map(|s| s.as_str()));
             "order"
@@ -140,7 +153,23 @@ pub fn envelope(record: &Record, visitor: &SessionExternalId) -> Option<String> 
                 "recomAddToBasket"
             }
         }
-        Event::RemoveFromBasket { .. } | Event::SetEmail { contact: None, .. } => return None,
+        Event::RecomTrack { method, .. } => {
+            f.text("recomBlockId", method.as_str());
+            "recomBlockViewed"
+        }
+        Event::EmailClick { mail_id, .. } => {
+            f.text("mailTrackingId", mail_id.as_str());
+            "emailClick"
+        }
+        Event::WelcomeSequence { email } => {
+            f.text("email", email.as_str());
+            "welcomeSequence"
+        }
+        Event::PageView
+        | Event::RemoveFromBasket { .. }
+        | Event::SetEmail { contact: None, .. }
+        | Event::BackInStock { .. }
+        | Event::PriceDrop { .. } => return None,
     };
     // Fields(…) starts every field with a comma; the first one must not have it.
     Some(format!("{{\"{name}\":{{{}}}}}", f.0.strip_prefix(',').unwrap_or(&f.0)))
@@ -156,7 +185,7 @@ pub fn batch_url(relay: &str, partner_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::ids::{Email, ItemId, Price, Quantity, ShortText};
+    use crate::core::ids::{Email, ItemId, LongText, Price, Quantity, ShortText};
 
     fn visitor() -> SessionExternalId {
         SessionExternalId::parse("abc123").unwrap()
@@ -168,7 +197,7 @@ mod tests {
         ShortText::parse(s).unwrap()
     }
     fn env(event: Event) -> Option<String> {
-        envelope(&Record { event, at_ms: 1_732_430_000_123 }, &visitor())
+        envelope(&Record { event, at_ms: 1_732_430_000_123, context: Default::default() }, &visitor())
     }
 
     #[test]
@@ -202,9 +231,9 @@ mod tests {
             format!(r#"{{"categoryViewByCategoryPath":{{{t},"categoryPath":"Дом/\"Кухня\""}}}}"#)
         );
         let order = Event::OrderLine {
-            transaction: text("T-1"),
+            transaction: LongText::parse("T-1").unwrap(),
             item: id(9),
-            quantity: Quantity::from_f64(2.0).unwrap(),
+            quantity: Quantity::parse("2").unwrap(),
             price: Price::parse("19.90").unwrap(),
             stock: None,
         };
@@ -216,8 +245,11 @@ mod tests {
         assert_eq!(env(tap).unwrap(), format!(r#"{{"recomTap":{{{t},"productId":5,"recomBlockId":"popular"}}}}"#));
         let contact = Event::SetEmail {
             email: Email::parse("a@b.co").unwrap(),
-            agreed: None,
+            agreed: true,
             contact: Some(SessionExternalId::parse("Customer42").unwrap()),
+            custom: Vec::new(),
+            basket: Vec::new(),
+            viewed: Vec::new(),
         };
         assert_eq!(
             env(contact).unwrap(),
@@ -228,10 +260,48 @@ mod tests {
     #[test]
     fn events_without_a_server_counterpart_are_named() {
         assert!(unsupported(&Event::RemoveFromBasket { item: id(1) }).is_some());
-        let email = Event::SetEmail { email: Email::parse("a@b.co").unwrap(), agreed: None, contact: None };
+        let email = Event::SetEmail {
+            email: Email::parse("a@b.co").unwrap(),
+            agreed: true,
+            contact: None,
+            custom: Vec::new(),
+            basket: Vec::new(),
+            viewed: Vec::new(),
+        };
         assert!(unsupported(&email).unwrap().contains("contactExternalId"));
         assert_eq!(env(email), None);
-        assert_eq!(unsupported(&Event::Search { phrase: text("x") }), None);
+        assert_eq!(unsupported(&Event::Search { phrase: LongText::parse("x").unwrap() }), None);
+        for event in
+            [Event::PageView, Event::BackInStock { email: Email::parse("a@b.co").unwrap(), item: id(1), stock: None }]
+        {
+            assert!(unsupported(&event).is_some());
+            assert_eq!(env(event), None);
+        }
+    }
+
+    #[test]
+    fn the_server_api_takes_fifty_characters() {
+        let long = Event::Search { phrase: LongText::parse(&"x".repeat(51)).unwrap() };
+        assert!(unsupported(&long).unwrap().contains("50 characters"));
+        let order = Event::OrderLine {
+            transaction: LongText::parse(&"T".repeat(51)).unwrap(),
+            item: id(1),
+            quantity: Quantity::one(),
+            price: Price::parse("1").unwrap(),
+            stock: None,
+        };
+        assert!(unsupported(&order).is_some());
+    }
+
+    #[test]
+    fn new_events_map_to_their_server_api_names() {
+        let t = r#""sessionExternalId":"abc123","timestamp":"2024-11-24T06:33:20.123Z""#;
+        let shown = Event::RecomTrack { method: text("popular"), items: vec![id(1)] };
+        assert_eq!(env(shown).unwrap(), format!(r#"{{"recomBlockViewed":{{{t},"recomBlockId":"popular"}}}}"#));
+        let click = Event::EmailClick { mail_id: LongText::parse("m1").unwrap(), source: None, url_type: None };
+        assert_eq!(env(click).unwrap(), format!(r#"{{"emailClick":{{{t},"mailTrackingId":"m1"}}}}"#));
+        let welcome = Event::WelcomeSequence { email: Email::parse("a@b.co").unwrap() };
+        assert_eq!(env(welcome).unwrap(), format!(r#"{{"welcomeSequence":{{{t},"email":"a@b.co"}}}}"#));
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub struct Stores {
     pub ids: SharedStore,
     /// Queued events (never cookies: they are too small).
     pub queue: SharedStore,
+    /// The site's cookies, for the `rcuid` cookie Retail Rocket's own tracker and the site's
+    /// server code read; `None` where cookies cannot be used.
+    pub cookies: Option<SharedStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -43,7 +46,7 @@ impl std::fmt::Debug for Stores {
 impl Stores {
     /// Fresh in-memory stores: nothing outlives the page.
     pub fn memory() -> Stores {
-        Stores { ids: Rc::new(MemoryStore::default()), queue: Rc::new(MemoryStore::default()) }
+        Stores { ids: Rc::new(MemoryStore::default()), queue: Rc::new(MemoryStore::default()), cookies: None }
     }
 }
 

@@ -1,6 +1,8 @@
 //! Percent-encoding for query strings, byte-for-byte what `encodeURIComponent` produces, and
 //! its inverse. The queue's storage form and every URL we build go through these two functions.
 
+use super::event::Value;
+
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
 fn is_unreserved(b: u8) -> bool {
@@ -10,8 +12,13 @@ fn is_unreserved(b: u8) -> bool {
 /// Appends `value` to `out`, percent-encoding every byte outside `encodeURIComponent`'s
 /// unreserved set.
 pub fn encode_into(out: &mut String, value: &str) {
+    encode_keeping(out, value, b"");
+}
+
+/// [`encode_into`], leaving the bytes of `keep` as they are.
+fn encode_keeping(out: &mut String, value: &str, keep: &[u8]) {
     for &b in value.as_bytes() {
-        if is_unreserved(b) {
+        if is_unreserved(b) || keep.contains(&b) {
             out.push(b as char);
         } else {
             out.push('%');
@@ -19,6 +26,18 @@ pub fn encode_into(out: &mut String, value: &str) {
             out.push(HEX[(b & 15) as usize] as char);
         }
     }
+}
+
+/// An array as Retail Rocket's tracker sends one: each element encoded, joined with a raw `,`.
+pub fn encode_list(items: &[String]) -> String {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        encode_into(&mut out, item);
+    }
+    out
 }
 
 fn hex_value(b: u8) -> Option<u8> {
@@ -63,6 +82,22 @@ impl Query {
         encode_into(&mut self.0, key);
         self.0.push('=');
         encode_into(&mut self.0, value);
+        self
+    }
+
+    /// Adds one parameter: a text, or an array whose elements are encoded one by one and joined
+    /// with a raw `,`, as Retail Rocket's tracker sends arrays. Brackets in the key stay raw
+    /// (`items[0].ItemId`), as that tracker sends them.
+    pub fn push_value(&mut self, key: &str, value: &Value) -> &mut Self {
+        if !self.0.is_empty() {
+            self.0.push('&');
+        }
+        encode_keeping(&mut self.0, key, b"[]");
+        self.0.push('=');
+        match value {
+            Value::Text(text) => encode_into(&mut self.0, text),
+            Value::List(items) => self.0.push_str(&encode_list(items)),
+        }
         self
     }
 
@@ -116,6 +151,15 @@ mod tests {
         assert_eq!(decode("%4"), None);
         assert_eq!(decode("%zz"), None);
         assert_eq!(decode("%ff"), None, "lone 0xFF is not UTF-8");
+    }
+
+    #[test]
+    fn arrays_join_encoded_elements_with_a_raw_comma() {
+        let mut q = Query::default();
+        q.push_value("d.tags", &Value::List(vec!["a b".into(), "c,d".into()]))
+            .push_value("basket", &Value::Text("1,2".into()))
+            .push_value("items[0].ItemId", &Value::Text("7".into()));
+        assert_eq!(q.as_str(), "d.tags=a%20b,c%2Cd&basket=1%2C2&items[0].ItemId=7");
     }
 
     #[test]

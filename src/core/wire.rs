@@ -2,8 +2,9 @@
 //! `GET {trackingUrl}/1.0/event/{event}/{partnerId}[/{id}]?session=…`, except `groupView`,
 //! which POSTs its ids as JSON. No apiKey exists anywhere in this module.
 
-use super::event::{Event, PRODUCT_IDS};
+use super::event::{Route, Value, PRODUCT_IDS};
 use super::ids::{RrSession, SessionExternalId};
+use super::record::Record;
 use super::urlenc::Query;
 
 /// HTTP method of a request.
@@ -24,6 +25,17 @@ pub struct WireRequest {
     pub url: String,
     /// JSON body for POST.
     pub body: Option<String>,
+    /// Send the browser's cookies for the endpoint (only the session handshake does, as
+    /// Retail Rocket's tracker does: its answer may come from a cookie on Retail Rocket's
+    /// domain).
+    pub credentials: bool,
+}
+
+impl WireRequest {
+    /// A request without cookies.
+    pub fn new(method: Method, url: String, body: Option<String>) -> Self {
+        WireRequest { method, url, body, credentials: false }
+    }
 }
 
 /// The tracking endpoint of one shop.
@@ -36,41 +48,47 @@ pub struct Tracking<'a> {
 }
 
 impl Tracking<'_> {
-    /// `GET …/1.0/event/initialize/{partnerId}?session={candidate}`: asks Retail Rocket for the
-    /// visitor's session, offering the one we already have (or our own id on first use).
-    pub fn initialize(&self, candidate: &str, nonce: u64) -> WireRequest {
+    /// `GET …/1.0/event/initialize/{partnerId}[?session={known}]&_nocache=…`, with cookies:
+    /// asks Retail Rocket for the visitor's session. The session already known (stored, or the
+    /// `rcuid` cookie of Retail Rocket's own tracker) is offered; a new visitor offers none.
+    pub fn initialize(&self, known: Option<&RrSession>, nonce: u64) -> WireRequest {
         let mut q = Query::default();
-        q.push("session", candidate).push("_nocache", &nonce.to_string());
-        WireRequest {
-            method: Method::Get,
-            url: format!("{}/1.0/event/initialize/{}?{}", self.base, self.partner_id, q.as_str()),
-            body: None,
+        if let Some(session) = known {
+            q.push("session", session.as_str());
         }
+        q.push("_nocache", &nonce.to_string());
+        let url = format!("{}/1.0/event/initialize/{}?{}", self.base, self.partner_id, q.as_str());
+        WireRequest { credentials: true, ..WireRequest::new(Method::Get, url, None) }
     }
 
-    /// The request that reports `event` for this visitor.
-    pub fn event(&self, event: &Event, session: &RrSession, visitor: &SessionExternalId, nonce: u64) -> WireRequest {
-        let mut path = format!("{}/1.0/event/{}/{}", self.base, event.name(), self.partner_id);
-        if let Some(id) = event.path_id() {
-            path.push('/');
-            path.push_str(&id.to_string());
+    /// The request that reports `record` for this visitor.
+    pub fn event(&self, record: &Record, session: &RrSession, visitor: &SessionExternalId, nonce: u64) -> WireRequest {
+        let event = &record.event;
+        let mut url = match event.route() {
+            Route::Event => format!("{}/1.0/event/{}/{}", self.base, event.name(), self.partner_id),
+            Route::Subscribe => format!("{}/1.0/partner/{}/subscribe/{}", self.base, self.partner_id, event.name()),
+        };
+        if let Some(segment) = event.path_segment() {
+            url.push('/');
+            crate::core::urlenc::encode_into(&mut url, &segment);
         }
         let mut q = Query::default();
         q.push("session", session.as_str()).push("sessionExternalId", visitor.as_str());
+        for (key, value) in record.context.params() {
+            q.push(key, value);
+        }
         let mut body = None;
         for (key, value) in event.params() {
-            if key == PRODUCT_IDS {
-                body = Some(format!("{{\"productIds\":[{value}]}}"));
-            } else {
-                q.push(key, &value);
+            match value {
+                Value::Text(ids) if key == PRODUCT_IDS => body = Some(format!("{{\"productIds\":[{ids}]}}")),
+                value => {
+                    q.push_value(&key, &value);
+                }
             }
         }
         q.push("_no_cache_", &nonce.to_string());
-        WireRequest {
-            method: if body.is_some() { Method::Post } else { Method::Get },
-            url: format!("{path}?{}", q.as_str()),
-            body,
-        }
+        let method = if body.is_some() { Method::Post } else { Method::Get };
+        WireRequest::new(method, format!("{url}?{}", q.as_str()), body)
     }
 }
 
@@ -88,10 +106,15 @@ pub fn parse_session(body: &str) -> Option<RrSession> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::ids::{Category, ItemId, Price, Quantity, ShortText};
+    use crate::core::event::{Custom, Event};
+    use crate::core::ids::{Category, Email, ItemId, LongText, Price, Quantity, ShortText};
+    use crate::core::record::Context;
 
     const T: Tracking<'static> =
         Tracking { base: "https://tracking.retailrocket.net", partner_id: "608423a9b126ac6ab3f8f0a5" };
+    const BASE: &str = "https://tracking.retailrocket.net";
+    const PID: &str = "608423a9b126ac6ab3f8f0a5";
+    const COMMON: &str = "session=5f1e0c&sessionExternalId=0123456789abcdef0123456789abcdef";
 
     fn session() -> RrSession {
         RrSession::parse("5f1e0c").unwrap()
@@ -102,59 +125,149 @@ mod tests {
     fn id(n: u64) -> ItemId {
         ItemId::parse(&n.to_string()).unwrap()
     }
+    fn email() -> Email {
+        Email::parse("anna@example.com").unwrap()
+    }
+    fn send(event: Event) -> WireRequest {
+        send_on(event, Context::default())
+    }
+    fn send_on(event: Event, context: Context) -> WireRequest {
+        T.event(&Record { event, at_ms: 0, context }, &session(), &visitor(), 9)
+    }
 
     #[test]
-    fn initialize_offers_a_candidate() {
-        let r = T.initialize("abc", 7);
-        assert_eq!(
-            r.url,
-            "https://tracking.retailrocket.net/1.0/event/initialize/608423a9b126ac6ab3f8f0a5?session=abc&_nocache=7"
-        );
-        assert_eq!(r.method, Method::Get);
+    fn a_first_visit_offers_no_session_and_sends_cookies() {
+        let r = T.initialize(None, 7);
+        assert_eq!(r.url, format!("{BASE}/1.0/event/initialize/{PID}?_nocache=7"));
+        assert_eq!((r.method, r.credentials), (Method::Get, true));
+        let known = T.initialize(Some(&session()), 7);
+        assert_eq!(known.url, format!("{BASE}/1.0/event/initialize/{PID}?session=5f1e0c&_nocache=7"));
+        assert!(!send(Event::PageView).credentials, "events go without cookies");
     }
 
     #[test]
     fn view_is_a_get_with_the_id_in_the_path() {
         let e = Event::View { item: id(101), stock: Some(ShortText::parse("msk").unwrap()), recom_item: Some(id(5)) };
-        let r = T.event(&e, &session(), &visitor(), 9);
-        assert_eq!(
-            r.url,
-            "https://tracking.retailrocket.net/1.0/event/view/608423a9b126ac6ab3f8f0a5/101?session=5f1e0c\
-             &sessionExternalId=0123456789abcdef0123456789abcdef&stockId=msk&recomItemId=5&_no_cache_=9"
-        );
+        let r = send(e);
+        assert_eq!(r.url, format!("{BASE}/1.0/event/view/{PID}/101?{COMMON}&stockId=msk&recomItemId=5&_no_cache_=9"));
         assert_eq!((r.method, r.body), (Method::Get, None));
     }
 
     #[test]
+    fn page_context_and_email_come_after_the_ids() {
+        let context = Context {
+            pvid: Some("123456789012345".into()),
+            page_url: Some("https://shop.example/p?x=1".into()),
+            referrer: Some("https://ref.example/".into()),
+            email: Some(email()),
+        };
+        let r = send_on(Event::Search { phrase: LongText::parse("red dress").unwrap() }, context);
+        assert_eq!(
+            r.url,
+            format!(
+                "{BASE}/1.0/event/search/{PID}?{COMMON}&pvid=123456789012345&pageUrl=https%3A%2F%2Fshop.example%2Fp%3Fx%3D1\
+                 &referrer=https%3A%2F%2Fref.example%2F&email=anna%40example.com&searchPhrase=red%20dress&_no_cache_=9"
+            )
+        );
+        assert_eq!(send(Event::PageView).url, format!("{BASE}/1.0/event/pageView/{PID}?{COMMON}&_no_cache_=9"));
+    }
+
+    #[test]
     fn group_view_posts_its_ids_as_json() {
-        let e = Event::GroupView { items: vec![id(1), id(22)], stock: None, recom_item: None };
-        let r = T.event(&e, &session(), &visitor(), 1);
+        let r = send(Event::GroupView { items: vec![id(1), id(22)], stock: None, recom_item: None });
         assert_eq!(r.method, Method::Post);
-        assert!(r
-            .url
-            .starts_with("https://tracking.retailrocket.net/1.0/event/groupView/608423a9b126ac6ab3f8f0a5?session="));
-        assert!(!r.url.contains("productIds"));
+        assert_eq!(r.url, format!("{BASE}/1.0/event/groupView/{PID}?{COMMON}&_no_cache_=9"));
         assert_eq!(r.body.as_deref(), Some("{\"productIds\":[1,22]}"));
     }
 
     #[test]
     fn category_paths_and_orders_use_query_parameters() {
-        let e = Event::CategoryView(Category::Path("Women/Skirts & Co".into()));
-        let r = T.event(&e, &session(), &visitor(), 1);
-        assert!(r.url.contains("/categoryView/608423a9b126ac6ab3f8f0a5?"), "{}", r.url);
-        assert!(r.url.contains("categoryPath=Women%2FSkirts%20%26%20Co"), "{}", r.url);
+        let r = send(Event::CategoryView(Category::Path("Women/Skirts, long & Co".into())));
+        assert_eq!(
+            r.url,
+            format!("{BASE}/1.0/event/categoryView/{PID}?{COMMON}&categoryPath=Women%2FSkirts%2C%20long%20%26%20Co&_no_cache_=9")
+        );
         let order = Event::OrderLine {
-            transaction: ShortText::parse("T-1").unwrap(),
+            transaction: LongText::parse("T-1").unwrap(),
             item: id(9),
-            quantity: Quantity::from_f64(3.0).unwrap(),
-            price: Price::parse("9.5").unwrap(),
+            quantity: Quantity::parse("0.5").unwrap(),
+            price: Price::parse("0").unwrap(),
             stock: None,
         };
-        let r = T.event(&order, &session(), &visitor(), 1);
-        assert!(
-            r.url.contains("/order/608423a9b126ac6ab3f8f0a5/9?") && r.url.contains("&transaction=T-1&qnt=3&price=9.5&"),
-            "{}",
-            r.url
+        assert_eq!(
+            send(order).url,
+            format!("{BASE}/1.0/event/order/{PID}/9?{COMMON}&transaction=T-1&qnt=0.5&price=0&_no_cache_=9")
+        );
+    }
+
+    #[test]
+    fn set_email_sends_consent_lists_and_custom_data_as_tracking_js_does() {
+        let e = Event::SetEmail {
+            email: email(),
+            agreed: true,
+            contact: None,
+            custom: vec![
+                Custom::new("name", crate::core::event::Value::Text("Anna K".into())).unwrap(),
+                Custom::new("tags", crate::core::event::Value::List(vec!["a b".into(), "c,d".into()])).unwrap(),
+            ],
+            basket: vec![id(1), id(2)],
+            viewed: vec![id(3)],
+        };
+        assert_eq!(
+            send(e).url,
+            format!(
+                "{BASE}/1.0/event/setEmail/{PID}?{COMMON}&email=anna%40example.com&basket=1%2C2&viewed=3\
+                 &isAgreedToReceiveMarketingMail=true&d.name=Anna%20K&d.tags=a%20b,c%2Cd&_no_cache_=9"
+            )
+        );
+    }
+
+    #[test]
+    fn recom_track_sends_the_shown_products_twice() {
+        let e = Event::RecomTrack { method: ShortText::parse("popular").unwrap(), items: vec![id(101), id(102)] };
+        assert_eq!(
+            send(e).url,
+            format!("{BASE}/1.0/event/recomTrack/{PID}?{COMMON}&suggestMethod=popular&recomms=101%2C102&to=101%2C102&_no_cache_=9")
+        );
+    }
+
+    #[test]
+    fn an_email_click_names_the_mail_in_the_path() {
+        let e = Event::EmailClick {
+            mail_id: LongText::parse("ab/12").unwrap(),
+            source: Some(LongText::parse("retailrocket").unwrap()),
+            url_type: Some(LongText::parse("item").unwrap()),
+        };
+        assert_eq!(
+            send(e).url,
+            format!(
+                "{BASE}/1.0/event/emailclick/{PID}/ab%2F12?{COMMON}&rr_mailid=ab%2F12&utm_source=retailrocket\
+                 &rr_urlType=item&_no_cache_=9"
+            )
+        );
+    }
+
+    #[test]
+    fn subscriptions_go_to_the_partner_paths() {
+        let sub = format!("{BASE}/1.0/partner/{PID}/subscribe");
+        assert_eq!(
+            send(Event::WelcomeSequence { email: email() }).url,
+            format!("{sub}/welcomesequence?{COMMON}&email=anna%40example.com&_no_cache_=9")
+        );
+        assert_eq!(
+            send(Event::BackInStock { email: email(), item: id(8), stock: Some(ShortText::parse("msk").unwrap()) }).url,
+            format!("{sub}/backinstock?{COMMON}&email=anna%40example.com&itemId=8&stockId=msk&_no_cache_=9")
+        );
+        let drop = Event::PriceDrop {
+            email: email(),
+            items: vec![(id(8), Price::parse("9.99").unwrap()), (id(9), Price::parse("5").unwrap())],
+        };
+        assert_eq!(
+            send(drop).url,
+            format!(
+                "{sub}/pricedrop?{COMMON}&email=anna%40example.com&items[0].ItemId=8&items[0].Price=9.99\
+                 &items[1].ItemId=9&items[1].Price=5&_no_cache_=9"
+            )
         );
     }
 

@@ -5,7 +5,8 @@ use js_sys::{Array, Number, Object, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::core::error::InputError;
-use crate::core::ids::{Category, Email, Invalid, ItemId, Price, Quantity, SessionExternalId, ShortText};
+use crate::core::event::{Custom, Value};
+use crate::core::ids::{Category, Email, Invalid, ItemId, LongText, Price, Quantity, SessionExternalId, ShortText};
 use crate::core::order::OrderItem;
 
 /// The method being called, to label errors.
@@ -64,6 +65,27 @@ pub fn field(object: &JsValue, key: &str) -> JsValue {
     }
 }
 
+/// A number or decimal string as plain decimal text (`0.5`, `12`), for prices and quantities;
+/// `None` for anything else (exponent forms are then refused by the parsers).
+fn decimal_text(value: &JsValue) -> Option<String> {
+    match (value.as_f64(), value.as_string()) {
+        (Some(n), _) if n.is_finite() => Number::from(n).to_string_with_radix(10).ok().and_then(|s| s.as_string()),
+        (_, Some(s)) => Some(s.trim().to_owned()),
+        _ => None,
+    }
+}
+
+/// Text, a finite number or a boolean as the text Retail Rocket's tracker sends for it.
+fn scalar_text(value: &JsValue) -> Option<String> {
+    if let Some(s) = value.as_string() {
+        return Some(s);
+    }
+    if let Some(b) = value.as_bool() {
+        return Some(if b { "true" } else { "false" }.to_owned());
+    }
+    value.as_f64().filter(|n| n.is_finite()).and_then(|_| decimal_text(value))
+}
+
 fn absent(value: &JsValue) -> bool {
     value.is_undefined() || value.is_null()
 }
@@ -112,6 +134,15 @@ impl Call {
             .map_err(|p| self.error(argument, p, value))
     }
 
+    /// Required text of up to 500 characters.
+    pub fn long_text(self, argument: &str, value: &JsValue) -> Result<LongText, InputError> {
+        value
+            .as_string()
+            .ok_or(Invalid::LongText)
+            .and_then(|s| LongText::parse(&s))
+            .map_err(|p| self.error(argument, p, value))
+    }
+
     /// Optional short text (`undefined`/`null` are absent).
     pub fn opt_text(self, argument: &str, value: &JsValue) -> Result<Option<ShortText>, InputError> {
         if absent(value) {
@@ -135,22 +166,78 @@ impl Call {
         Ok(self.opt_text(argument, &value)?.or_else(|| default.cloned()))
     }
 
-    /// A unit price: a positive finite number or a decimal string.
+    /// A unit price of at least 0: a finite number or a decimal string.
     pub fn price(self, argument: &str, value: &JsValue) -> Result<Price, InputError> {
-        let text = match (value.as_f64(), value.as_string()) {
-            (Some(n), _) if n.is_finite() => Number::from(n).to_string_with_radix(10).ok().and_then(|s| s.as_string()),
-            (_, Some(s)) => Some(s.trim().to_owned()),
-            _ => None,
-        };
-        text.ok_or(Invalid::Price).and_then(|t| Price::parse(&t)).map_err(|p| self.error(argument, p, value))
+        decimal_text(value)
+            .ok_or(Invalid::Price)
+            .and_then(|t| Price::parse(&t))
+            .map_err(|p| self.error(argument, p, value))
     }
 
-    /// A quantity, 1 when absent.
+    /// A quantity above 0 (fractional for goods sold by weight), 1 when absent.
     pub fn quantity(self, argument: &str, value: &JsValue) -> Result<Quantity, InputError> {
         if absent(value) {
-            return Quantity::from_f64(1.0).map_err(|p| self.error(argument, p, value));
+            return Ok(Quantity::one());
         }
-        value.as_f64().ok_or(Invalid::Quantity).and_then(Quantity::from_f64).map_err(|p| self.error(argument, p, value))
+        decimal_text(value)
+            .ok_or(Invalid::Quantity)
+            .and_then(|t| Quantity::parse(&t))
+            .map_err(|p| self.error(argument, p, value))
+    }
+
+    /// The store's own fields of an options object (every own key but `skip`), as custom data:
+    /// text, numbers and booleans, or arrays of them. `undefined` and `null` values are left out.
+    pub fn custom_data(self, options: &JsValue, skip: &[&str]) -> Result<Vec<Custom>, InputError> {
+        let mut out = Vec::new();
+        if !options.is_object() {
+            return Ok(out);
+        }
+        for key in Object::keys(options.unchecked_ref::<Object>()).iter() {
+            let Some(name) = key.as_string() else { continue };
+            if skip.contains(&name.as_str()) {
+                continue;
+            }
+            let value = field(options, &name);
+            if absent(&value) {
+                continue;
+            }
+            let argument = || format!("options.{name}");
+            let parsed = match elements(&value, 0, 100) {
+                Some(items) => {
+                    let mut texts = Vec::with_capacity(items.len());
+                    for item in &items {
+                        texts.push(scalar_text(item).ok_or_else(|| self.error(argument(), Invalid::Custom, item))?);
+                    }
+                    Some(Value::List(texts))
+                }
+                None => scalar_text(&value).map(Value::Text),
+            };
+            let custom = parsed.and_then(|v| Custom::new(&name, v));
+            out.push(custom.ok_or_else(|| self.error(argument(), Invalid::Custom, &value))?);
+            if out.len() > 50 {
+                return Err(self.error("options", Invalid::Custom, options));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The products of a price-drop subscription: `{ id, price }` or an array of up to 100.
+    pub fn price_drop_items(self, argument: &str, value: &JsValue) -> Result<Vec<(ItemId, Price)>, InputError> {
+        let lines = match elements(value, 1, 100) {
+            Some(lines) => lines,
+            None if value.is_object() && !value.is_function() => vec![value.clone()],
+            None => return Err(self.error(argument, Invalid::IdList, value)),
+        };
+        let mut out = Vec::with_capacity(lines.len());
+        for (i, line) in lines.iter().enumerate() {
+            let at = if Array::is_array(value) { format!("{argument}[{i}]") } else { argument.to_owned() };
+            if !line.is_object() {
+                return Err(self.error(at, Invalid::Options, line));
+            }
+            let id = self.item(&format!("{at}.id"), &field(line, "id"))?;
+            out.push((id, self.price(&format!("{at}.price"), &field(line, "price"))?));
+        }
+        Ok(out)
     }
 
     /// An e-mail address.

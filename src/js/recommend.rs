@@ -96,7 +96,7 @@ fn answer(shared: &Rc<Shared>, url: String) -> Promise {
 async fn fetch(shared: Weak<Shared>, url: String) -> Result<JsValue, JsValue> {
     let timeout_ms = shared.upgrade().and_then(|s| s.engine.try_borrow().ok().map(|e| e.config().timeout_ms));
     let Some(timeout_ms) = timeout_ms else { return Ok(Array::new().into()) };
-    let request = WireRequest { method: Method::Get, url: url.clone(), body: None };
+    let request = WireRequest::new(Method::Get, url.clone(), None);
     let reply =
         transport::send(&request, Options { timeout_ms, read_body: true, keepalive: false, bypass_cache: false }).await;
     let Some(shared) = shared.upgrade() else { return Ok(Array::new().into()) };
@@ -217,7 +217,7 @@ impl Tracker {
             let rec = recommendation(call, &algorithm, &params)?;
             let stock = call.stock(&params, engine.config().stock_id.as_ref())?;
             // Without consent the visitor is not identified, and personal picks have nothing to go on.
-            let session = (engine.consent() == Consent::Granted).then(|| engine.session_or_candidate());
+            let session = engine.session().filter(|_| engine.consent() == Consent::Granted).map(|s| s.as_str());
             if session.is_none() && matches!(rec, Recommendation::Visitor { .. }) {
                 return Ok(None);
             }

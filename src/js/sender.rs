@@ -170,6 +170,26 @@ impl Shared {
         }
     }
 
+    /// Asks Retail Rocket, once per page load, whether the session this page started with
+    /// still holds (see `Engine::take_session_refresh`); events do not wait for the answer.
+    pub fn refresh_session(self: &Rc<Self>) {
+        if !self.can_send {
+            return;
+        }
+        let Some(request) = self.engine.try_borrow_mut().ok().and_then(|mut e| e.take_session_refresh(now_ms())) else {
+            return;
+        };
+        let shared = self.clone();
+        spawn_local(async move {
+            let options =
+                Options { timeout_ms: REQUEST_TIMEOUT_MS, read_body: true, keepalive: false, bypass_cache: true };
+            let reply = transport::send(&request, options).await;
+            if let Ok(mut engine) = shared.engine.try_borrow_mut() {
+                engine.session_refreshed(&reply);
+            }
+        });
+    }
+
     fn pending(&self) -> usize {
         self.engine.try_borrow_mut().map(|mut e| e.pending()).unwrap_or(0)
     }

@@ -15,14 +15,16 @@ use super::bridge;
 use super::config;
 use super::report::Reporter;
 use super::sender::Shared;
+use crate::core::config::StorageMode;
 use crate::core::engine::Engine;
 use crate::core::error::InputError;
 use crate::core::event::Event;
 use crate::core::ids::{Invalid, ShortText};
+use crate::core::landing;
 use crate::core::order::order_lines;
 use crate::core::problem::Problem;
 use crate::web::clock::{now_ms, random_bytes};
-use crate::web::storage;
+use crate::web::{page, storage};
 
 /// Sends shopper events to Retail Rocket from a page or WebView, with only the public partnerId.
 #[wasm_bindgen]
@@ -46,7 +48,13 @@ pub(super) fn track_with(shared: &Rc<Shared>, build: &BuildEvents<'_>) -> bool {
     let now = now_ms();
     let accepted = match shared.engine.try_borrow_mut() {
         Ok(mut engine) => match build(now, &engine) {
-            Ok(events) => engine.track(events, now),
+            Ok(events) if events.is_empty() => false,
+            Ok(events) => {
+                if engine.config().page_context {
+                    engine.set_page(page::current());
+                }
+                engine.track(events, now)
+            }
             Err(error) => {
                 engine.report(Problem::Input(error));
                 false
@@ -122,16 +130,24 @@ impl Tracker {
                 None => {}
             }
         }
-        let stores = storage::open(config.storage, config.consent);
+        let rcuid = config.session_cookie && config.storage != StorageMode::Memory;
+        let stores = storage::open(config.storage, config.consent, rcuid);
         let can_send = web_sys::window().is_some();
+        // Retail Rocket's tracker reports each page load, and a landing from one of its e-mails.
+        let mut on_load = landing::events(&page::search());
+        if config.page_view && config.relay_url.is_none() && can_send {
+            on_load.insert(0, Event::PageView);
+        }
         let engine = Engine::open(config, stores, &tab_id(), random_bytes);
         let shared = Shared::new(engine, reporter, can_send);
         if let Some(problem) = bridge_problem {
             shared.reporter.report(&problem);
         }
         bridge::hand_back(engine_visitor(&shared).as_str());
+        track_with(&shared, &|_, _| Ok(on_load.clone()));
         // Events left by an earlier page (closed, crashed, offline) go out now.
         shared.wake();
+        shared.refresh_session();
         Ok(Tracker { shared })
     }
 
@@ -140,6 +156,14 @@ impl Tracker {
     #[wasm_bindgen(getter, js_name = sessionExternalId)]
     pub fn session_external_id(&self) -> String {
         self.shared.engine.try_borrow().map(|e| e.visitor().as_str().to_owned()).unwrap_or_default()
+    }
+
+    /// The visitor's Retail Rocket session (the `rcuid` of Retail Rocket's own tracker), or
+    /// `null` until Retail Rocket has named it. Pass it as `session` to Retail Rocket's
+    /// server-side calls for the same visitor.
+    #[wasm_bindgen(getter)]
+    pub fn session(&self) -> Option<String> {
+        self.shared.engine.try_borrow().ok()?.session().map(|s| s.as_str().to_owned())
     }
 
     /// How many events are not yet delivered (in every tab of this site).
@@ -195,7 +219,7 @@ impl Tracker {
         self.track(&|now, engine| {
             let item = call.item("productId", &product_id)?;
             let stock = call.stock(&options, Self::default_stock(engine))?;
-            let recom_item = engine.recommendation_credit(&[item], now);
+            let recom_item = engine.recommendation_credit(now);
             Ok(vec![Event::View { item, stock, recom_item }])
         })
     }
@@ -212,7 +236,7 @@ impl Tracker {
         self.track(&|now, engine| {
             let items = call.items("productIds", &product_ids)?;
             let stock = call.stock(&options, Self::default_stock(engine))?;
-            let recom_item = engine.recommendation_credit(&items, now);
+            let recom_item = engine.recommendation_credit(now);
             Ok(vec![Event::GroupView { items, stock, recom_item }])
         })
     }
@@ -254,10 +278,10 @@ impl Tracker {
         self.track(&|_, _| Ok(vec![Event::CategoryView(call.category("categoryIdOrPath", &category)?)]))
     }
 
-    /// A search was made (at most 50 characters).
+    /// A search was made.
     pub fn search(&self, #[wasm_bindgen(unchecked_param_type = "string")] phrase: JsValue) -> bool {
         let call = Call("search");
-        self.track(&|_, _| Ok(vec![Event::Search { phrase: call.text("phrase", &phrase)? }]))
+        self.track(&|_, _| Ok(vec![Event::Search { phrase: call.long_text("phrase", &phrase)? }]))
     }
 
     /// An order was placed: one event per distinct product, quantities summed.
@@ -265,7 +289,7 @@ impl Tracker {
         let call = Call("order");
         self.track(&|_, engine| {
             call.object("order", &order)?;
-            let transaction = call.text("order.transaction", &field(&order, "transaction"))?;
+            let transaction = call.long_text("order.transaction", &field(&order, "transaction"))?;
             let items = call.order_items(&field(&order, "items"))?;
             let stock = call
                 .opt_text("order.stockId", &field(&order, "stockId"))?
@@ -276,7 +300,9 @@ impl Tracker {
     }
 
     /// The shopper gave an e-mail address (sent in the request, as Retail Rocket's protocol
-    /// requires; call it only with the shopper's consent).
+    /// requires; call it only with the shopper's consent). `isAgreedToReceiveMarketingMail` is
+    /// sent as given, `true` when not given (as Retail Rocket's tracker does); every other key
+    /// but `contactExternalId` is the store's custom data (`d.<key>`).
     #[wasm_bindgen(js_name = setEmail)]
     pub fn set_email(
         &self,
@@ -293,7 +319,9 @@ impl Tracker {
                 &field(&options, "isAgreedToReceiveMarketingMail"),
             )?;
             let contact = call.opt_external_id("options.contactExternalId", &field(&options, "contactExternalId"))?;
-            Ok(vec![Event::SetEmail { email, agreed, contact }])
+            let custom = call.custom_data(&options, &["isAgreedToReceiveMarketingMail", "contactExternalId"])?;
+            let (basket, viewed) = (Vec::new(), Vec::new()); // filled in from storage by the engine
+            Ok(vec![Event::SetEmail { email, agreed: agreed.unwrap_or(true), contact, custom, basket, viewed }])
         })
     }
 
@@ -316,5 +344,68 @@ impl Tracker {
         #[wasm_bindgen(unchecked_optional_param_type = "RecomOptions")] options: Option<JsValue>,
     ) -> bool {
         track_recommendation(&self.shared, "recomAddToCart", &product_id, &options.unwrap_or(JsValue::UNDEFINED))
+    }
+    /// A page was shown. Sent once per page load by itself (config `pageView: false` turns that
+    /// off); call it for a new page in a single-page app.
+    #[wasm_bindgen(js_name = pageView)]
+    pub fn page_view(&self) -> bool {
+        self.track(&|_, _| Ok(vec![Event::PageView]))
+    }
+
+    /// A recommendation block with `productIds` was shown. `to` is ignored, as Retail Rocket's
+    /// tracker ignores it (it reports the shown products for both).
+    #[wasm_bindgen(js_name = recomTrack)]
+    pub fn recom_track(
+        &self,
+        #[wasm_bindgen(js_name = methodName, unchecked_param_type = "string")] method_name: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "unknown")] to: JsValue,
+        #[wasm_bindgen(js_name = productIds, unchecked_param_type = "ProductId[]")] product_ids: JsValue,
+    ) -> bool {
+        let _ = to;
+        let call = Call("recomTrack");
+        self.track(&|_, _| {
+            let method = call.text("methodName", &method_name)?;
+            Ok(vec![Event::RecomTrack { method, items: call.items("productIds", &product_ids)? }])
+        })
+    }
+
+    /// The shopper subscribed to the store's welcome e-mails.
+    #[wasm_bindgen(js_name = welcomeSequence)]
+    pub fn welcome_sequence(&self, #[wasm_bindgen(unchecked_param_type = "string")] email: JsValue) -> bool {
+        let call = Call("welcomeSequence");
+        self.track(&|_, _| Ok(vec![Event::WelcomeSequence { email: call.email("email", &email)? }]))
+    }
+
+    /// The shopper asked to hear when a product is back in stock (`options.stockId`, or a stock
+    /// id string, is optional).
+    #[wasm_bindgen(js_name = subscribeOnItemBackInStock)]
+    pub fn subscribe_on_item_back_in_stock(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] email: JsValue,
+        #[wasm_bindgen(js_name = productId, unchecked_param_type = "ProductId")] product_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "StockOptions | string")] options: Option<JsValue>,
+    ) -> bool {
+        let call = Call("subscribeOnItemBackInStock");
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        self.track(&|_, engine| {
+            let email = call.email("email", &email)?;
+            let item = call.item("productId", &product_id)?;
+            Ok(vec![Event::BackInStock { email, item, stock: call.stock(&options, Self::default_stock(engine))? }])
+        })
+    }
+
+    /// The shopper asked to hear when products get cheaper: `{ id, price }` or a list of them,
+    /// `price` being the price the shopper saw.
+    #[wasm_bindgen(js_name = subscribeOnPriceDrop)]
+    pub fn subscribe_on_price_drop(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] email: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "PriceDropItem | PriceDropItem[]")] items: JsValue,
+    ) -> bool {
+        let call = Call("subscribeOnPriceDrop");
+        self.track(&|_, _| {
+            let email = call.email("email", &email)?;
+            Ok(vec![Event::PriceDrop { email, items: call.price_drop_items("items", &items)? }])
+        })
     }
 }

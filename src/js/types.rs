@@ -30,6 +30,12 @@ export interface TrackerConfig {
   consent?: boolean;
   /** Longest wait for `recommend()`/`items()` before the fallback answers, in ms. Default 500. */
   timeoutMs?: number;
+  /** Send one `pageView` per page load, as Retail Rocket's tracker does. Default `true`. */
+  pageView?: boolean;
+  /** Send `pvid`, `pageUrl` and `referrer` with events, as Retail Rocket's tracker does. Default `true`. */
+  pageContext?: boolean;
+  /** Adopt and write Retail Rocket's `rcuid` session cookie, shared with its own tracker and your server code. Default `true`. */
+  sessionCookie?: boolean;
   /** Log refused calls and delivery problems to the console. */
   debug?: boolean;
   /** Receives every refused call and delivery problem. Never called for successes. */
@@ -65,25 +71,36 @@ export interface StockOptions {
 /** One line of an order. */
 export interface OrderItem {
   id: ProductId;
-  /** Quantity, default 1. */
-  qnt?: number;
-  /** Unit price after discounts, greater than 0. */
+  /** Quantity above 0, default 1; fractional for goods sold by weight. */
+  qnt?: number | string;
+  /** Unit price after discounts, at least 0 (0 for a gift). */
   price: number | string;
 }
 
 /** A completed order. */
 export interface Order {
-  /** Your order number, at most 50 characters. */
+  /** Your order number (at most 500 characters; 50 in relay mode). */
   transaction: string;
   items: OrderItem[];
   stockId?: string;
 }
 
-/** Options of {@link Tracker.setEmail}. */
+/** A custom data value of {@link Tracker.setEmail}, sent as `d.<key>`. */
+export type CustomValue = string | number | boolean | Array<string | number | boolean>;
+
+/** Options of {@link Tracker.setEmail}: the two known keys, and any of your own custom data (`name`, `gender`, `birthday`, …). */
 export interface EmailOptions {
+  /** Marketing consent; sent as given, `true` when not given (as Retail Rocket's tracker does). */
   isAgreedToReceiveMarketingMail?: boolean;
   /** Your customer id (letters and digits, at most 50). Needed in relay mode, where setEmail becomes setContact. */
   contactExternalId?: string;
+  [custom: string]: CustomValue | undefined;
+}
+
+/** A product of {@link Tracker.subscribeOnPriceDrop}: its id and the price the shopper saw. */
+export interface PriceDropItem {
+  id: ProductId;
+  price: number | string;
 }
 
 /** A recommendation algorithm of Retail Rocket's API 2.0. */

@@ -5,5 +5,6 @@
 pub mod clock;
 pub mod lifecycle;
 pub mod lock;
+pub mod page;
 pub mod storage;
 pub mod transport;

@@ -141,10 +141,12 @@ impl Store for CookieStore {
 }
 
 /// Opens the stores `mode` asks for, falling back as far as memory. Without `consent` the
-/// cookie is not probed (the probe writes cookies).
-pub fn open(mode: StorageMode, consent: bool) -> Stores {
+/// cookie is not probed (the probe writes cookies). `rcuid`: the site's cookies are also opened
+/// for Retail Rocket's session cookie.
+pub fn open(mode: StorageMode, consent: bool, rcuid: bool) -> Stores {
     let local = || LocalStore::open().map(|s| Rc::new(s) as SharedStore);
-    let cookie = || CookieStore::open().map(|s| Rc::new(s) as SharedStore);
+    let cookie_store = || CookieStore::open().map(|s| Rc::new(s) as SharedStore);
+    let cookie = cookie_store;
     let memory: SharedStore = Rc::new(MemoryStore::default());
     let (local, cookie) = match mode {
         // The cookie is only probed (several writes) when localStorage is not usable.
@@ -157,6 +159,11 @@ pub fn open(mode: StorageMode, consent: bool) -> Stores {
         StorageMode::Memory => (None, None),
     };
     let queue = local.clone().unwrap_or_else(|| memory.clone());
+    let cookies = match (&cookie, rcuid && consent) {
+        (Some(cookie), _) => Some(cookie.clone()),
+        (None, true) => cookie_store(),
+        (None, false) => None,
+    };
     let chain: Vec<SharedStore> = [local, cookie].into_iter().flatten().chain([memory]).collect();
-    Stores { ids: Rc::new(Chain(chain)), queue }
+    Stores { ids: Rc::new(Chain(chain)), queue, cookies }
 }

@@ -37,9 +37,9 @@ pub struct Options {
 fn build(request: &WireRequest, options: Options, signal: &web_sys::AbortSignal) -> Result<Request, JsValue> {
     let init = RequestInit::new();
     init.set_mode(RequestMode::Cors);
-    // No cookies either way: the visitor is identified by the ids we send, not by cookies on
-    // Retail Rocket's domain (which many browsers block anyway).
-    init.set_credentials(RequestCredentials::Omit);
+    // No cookies, but for the session handshake: events identify the visitor by the ids they
+    // carry, as Retail Rocket's tracker sends them.
+    init.set_credentials(if request.credentials { RequestCredentials::Include } else { RequestCredentials::Omit });
     init.set_signal(Some(signal));
     if options.bypass_cache {
         init.set_cache(RequestCache::NoStore);
