@@ -1,6 +1,6 @@
 // Package entry. Loads the wasm tracker if it can; if not (no WebAssembly, a CSP without
 // 'wasm-unsafe-eval', a failed download, an old browser) Tracker is a no-op, so a page never
-// breaks. Hand-written, ES2017 + import(); counts toward the size budget: keep it small.
+// breaks. Hand-written ES2017, part of the download: keep it small.
 
 // The no-op's methods (add new ones here): return false, return nothing, resolve [],
 // return a function that does nothing (an unsubscribe).
@@ -40,7 +40,7 @@ async function load(input) {
       input = url.protocol == "file:"
         ? import(/* webpackIgnore: true */ /* @vite-ignore */ FS).then((fs) => fs.readFile(url))
         : fetch(url);
-      input.catch(() => {}); // handled below
+      input.catch(() => {});
     }
     const mod = await import("./retailrocket_tracker.js");
     await mod.default({ module_or_path: input });
@@ -76,8 +76,8 @@ export class Tracker {
   }
 }
 
-// A tracker made before init() settled: keeps its calls (up to EARLY_MAX) and replays them, in
-// order, on the real tracker once the module is ready; if it cannot load, they are dropped.
+// A tracker made before init() settled: keeps its calls (up to EARLY_MAX) and replays them in
+// order once the module is ready (dropped if it cannot load).
 function early(config) {
   const calls = [];
   let real;

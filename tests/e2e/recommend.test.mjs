@@ -19,6 +19,9 @@ beforeEach(async () => {
   page = await openTestPage(context, env.stack.demoUrl);
   const created = await createTracker(page, env.stack.mockUrl);
   assert.ok(created.ok);
+  // The page load's pageView has Retail Rocket name the session; recommendations then carry it.
+  await page.waitForFunction(() => window.rr.session !== null);
+  env.stack.mock.reset();
 });
 
 const behaviour = (b) => fetch(`${env.stack.mockUrl}/__behaviour`, { method: "POST", body: JSON.stringify(b) });
