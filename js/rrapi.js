@@ -48,11 +48,8 @@
     if (typeof api[name] != "function") api[name] = noop;
   });
 
-  // tracking.js takes a stock id as a string or as { stockId }, an algorithm as a string or as
-  // { methodName } (or suggestMethod).
-  function stock(options) {
-    return typeof options == "string" ? { stockId: options } : options;
-  }
+  // tracking.js takes an algorithm as a string or as { methodName } (or suggestMethod); the
+  // Tracker takes the object. (A stock id as a string or as { stockId }: the Tracker takes both.)
   function recom(options) {
     return typeof options == "string" ? { methodName: options } : options;
   }
@@ -67,9 +64,9 @@
       }
     }
     var methods = {
-      view: function (id, options) { return call("view", [id, stock(options)]); },
-      groupView: function (ids, options) { return call("groupView", [ids, stock(options)]); },
-      addToBasket: function (id, options) { return call("addToBasket", [id, stock(options)]); },
+      view: function (id, options) { return call("view", [id, options]); },
+      groupView: function (ids, options) { return call("groupView", [ids, options]); },
+      addToBasket: function (id, options) { return call("addToBasket", [id, options]); },
       removeFromBasket: function (id) { return call("removeFromBasket", [id]); },
       categoryView: function (idOrPath) { return call("categoryView", [idOrPath]); },
       search: function (phrase) { return call("search", [phrase]); },
@@ -83,7 +80,7 @@
       pageView: function () { return call("pageView", []); },
       welcomeSequence: function (email) { return call("welcomeSequence", [email]); },
       subscribeOnItemBackInStock: function (email, id, options) {
-        return call("subscribeOnItemBackInStock", [email, id, stock(options)]);
+        return call("subscribeOnItemBackInStock", [email, id, options]);
       },
       subscribeOnPriceDrop: function (email, items) { return call("subscribeOnPriceDrop", [email, items]); },
       // The Retail Rocket session (null until the first visit's handshake answered).
