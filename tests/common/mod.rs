@@ -4,12 +4,14 @@ use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 /// A config object from `(key, value)` pairs, with a loopback tracking URL where nothing
-/// listens, so no test talks to the real Retail Rocket.
+/// listens, so no test talks to the real Retail Rocket, and no automatic pageView: the tests
+/// count the events they make.
 pub fn config(pairs: &[(&str, JsValue)]) -> JsValue {
     let object = Object::new();
     let base = [
         ("partnerId", JsValue::from_str("608423a9b126ac6ab3f8f0a5")),
         ("trackingUrl", JsValue::from_str("http://127.0.0.1:9")),
+        ("pageView", JsValue::FALSE),
     ];
     for (key, value) in base.iter().chain(pairs) {
         Reflect::set(&object, &JsValue::from_str(key), value).unwrap();
