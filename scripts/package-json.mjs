@@ -19,6 +19,8 @@ const generated = JSON.parse(readFileSync(path.join(pkgDir, "package.json"), "ut
 const files = [
   "index.js",
   "index.d.ts",
+  // The classic-script drop-in for tracking.js (<script async src=".../rrapi.js">), not a module.
+  "rrapi.js",
   "retailrocket_tracker.js",
   "retailrocket_tracker.js.map",
   "retailrocket_tracker.d.ts",

@@ -9,7 +9,8 @@ const ALTERNATIVES_LIMIT = 4; // items shown next to the product the shopper is 
 const CONSENT_KEY = "rr-demo-consent"; // the demo's own note of the last choice (the tracker has no getter)
 const POLL_MS = 1000;
 const LOG_LIMIT = 200;
-const HIDDEN_PARAMS = new Set(["session", "sessionExternalId", "format"]);
+// Sent with every call: shown in the header (identity) or only in the tooltip (page context).
+const HIDDEN_PARAMS = new Set(["session", "sessionExternalId", "format", "pvid", "pageUrl", "referrer"]);
 
 // Category names for ids the items carry no names for (the mock's fixture uses these three).
 const CATEGORY_NAMES = { 1: "Skirts", 2: "Dresses", 3: "Sneakers" };
@@ -156,6 +157,8 @@ function updateSessionInfo() {
   if (!state.rr) return;
   try {
     $("#session-id").textContent = state.rr.sessionExternalId;
+    // Retail Rocket's session: null until the first visit's handshake answered.
+    $("#rr-session").textContent = state.rr.session ?? "…";
     $("#pending").textContent = String(state.rr.pending);
   } catch {
     // Reading a property of a freed tracker throws; nothing useful to show then.
@@ -274,13 +277,14 @@ function productCard(item) {
       h("div", { className: "meta muted" }, `#${item.itemId} · ${item.categoryIds.map(categoryName).join(", ") || "—"}`),
       priceTag(item),
       h("div", { className: "card-actions" },
-        h("button", {
-          type: "button",
-          className: "primary small",
-          disabled: !item.isAvailable,
-          title: `addToBasket(${item.itemId})`,
-          onclick: (e) => { e.stopPropagation(); addToBasket(item); },
-        }, !item.isAvailable ? "Out of stock" : inBasket ? "+ Add" : "Add to basket"),
+        item.isAvailable
+          ? h("button", {
+              type: "button",
+              className: "primary small",
+              title: `addToBasket(${item.itemId})`,
+              onclick: (e) => { e.stopPropagation(); addToBasket(item); },
+            }, inBasket ? "+ Add" : "Add to basket")
+          : [h("span", { className: "stock-note" }, "Out of stock"), notifyButton(item)],
         inBasket
           ? h("button", {
               type: "button",
@@ -408,6 +412,42 @@ function placeOrder() {
   renderGrid();
 }
 
+/** The address typed under Newsletter, or null (then the shopper is asked for it). */
+function shopperEmail() {
+  const email = $("#email").value.trim();
+  if (email) return email;
+  toast("Enter your email under Newsletter first", "bad");
+  $("#email").focus();
+  return null;
+}
+
+/** "Notify me" on an out-of-stock product: Retail Rocket mails the shopper when it is back. */
+function notifyButton(item) {
+  return h("button", {
+    type: "button",
+    className: "ghost small notify",
+    title: `subscribeOnItemBackInStock(email, ${item.itemId})`,
+    onclick: (e) => {
+      e.stopPropagation();
+      const email = shopperEmail();
+      if (email && track("subscribeOnItemBackInStock", email, item.itemId)) toast(`We will tell ${email} when it is back`, "info");
+    },
+  }, "Notify me");
+}
+
+/** A price-drop alert for the open product, at the price the shopper sees now. */
+function priceDropButton(item) {
+  return h("button", {
+    type: "button",
+    className: "ghost small price-drop",
+    title: `subscribeOnPriceDrop(email, { id: ${item.itemId}, price: ${item.price} })`,
+    onclick: () => {
+      const email = shopperEmail();
+      if (email && track("subscribeOnPriceDrop", email, { id: item.itemId, price: item.price })) toast(`Price alert set for ${email}`, "info");
+    },
+  }, "Price-drop alert");
+}
+
 function onEmail(event) {
   event.preventDefault();
   track("setEmail", $("#email").value.trim(), { isAgreedToReceiveMarketingMail: $("#email-agree").checked });
@@ -470,6 +510,8 @@ function renderProductPanel() {
           title: `addToBasket(${item.itemId})`,
           onclick: () => addToBasket(item),
         }, item.isAvailable ? "Add to basket" : "Out of stock"),
+        !item.isAvailable ? notifyButton(item) : null,
+        priceDropButton(item),
         inBasket ? h("span", { className: "muted small-text" }, `${inBasket} in basket`) : null,
       ),
     ),

@@ -231,3 +231,59 @@ test("demo storefront in relay mode: events go through /rr, Retail Rocket's serv
     await context.close();
   }
 });
+
+test("demo storefront: rr.session in the header, Notify me on an out-of-stock card, a price-drop alert, and the e-mail landing link", async () => {
+  env.stack.mock.reset();
+  const context = await env.browser.browser.newContext({ viewport: VIEWPORT });
+  try {
+    const page = await context.newPage();
+    const errors = collectConsoleErrors(page);
+    assert.equal(await openDemo(page, env.stack.demoUrl), "true");
+
+    // The header shows Retail Rocket's session once the handshake answered: the one events carry.
+    const session = await waitFor(async () => {
+      const text = (await page.locator("#rr-session").textContent()).trim();
+      return /^[0-9a-f]{24}$/.test(text) && text;
+    }, { message: "the header shows the 24-hex Retail Rocket session" });
+    assert.equal(session, await page.evaluate(() => window.demo.rr.session));
+    const pageView = await recorded(eventPath("pageView"));
+    assert.equal(pageView.query.session, session);
+
+    // Notify me needs an address: without one it asks for it and sends nothing.
+    const card = page.locator('#grid .card[data-item-id="103"]');
+    assert.equal(await card.locator(".stock-note").textContent(), "Out of stock");
+    assert.equal(await card.locator("button.primary").count(), 0, "no basket button on an out-of-stock card");
+    await card.locator("button.notify").click();
+    await waitFor(async () => /Enter your email/.test(await page.locator("#toasts").textContent()), { message: "the shopper is asked for an email" });
+    await page.locator("#email").fill("shopper@example.com");
+    await card.locator("button.notify").click();
+    const back = await recorded(`/1.0/partner/${PARTNER_ID}/subscribe/backinstock`);
+    assert.deepEqual([back.query.email, back.query.itemId], ["shopper@example.com", "103"]);
+    const backs = await mockRequests(env.stack.mockUrl, `/1.0/partner/${PARTNER_ID}/subscribe/backinstock`);
+    assert.equal(backs.length, 1, "the click without an email sent nothing");
+    assert.equal(await page.locator("#product-panel").isHidden(), true, "Notify me does not open the product");
+
+    // A price-drop alert on the open product, at the price shown.
+    await page.locator('#grid .card[data-item-id="104"] h3').click();
+    await page.locator("#product-detail button.price-drop").click();
+    const drop = await recorded(`/1.0/partner/${PARTNER_ID}/subscribe/pricedrop`);
+    assert.equal(drop.query.email, "shopper@example.com");
+    assert.match(drop.rawQuery, new RegExp(`(^|&)items\\[0\\]\\.ItemId=104&items\\[0\\]\\.Price=${findProduct(104).Price}(&|$)`));
+
+    // The landing link: a page load from an e-mail sends emailclick and setEmail by itself.
+    await page.locator("#mail-landing").click();
+    await page.waitForURL(/MailTrackingId=demo-mail-1/);
+    await page.waitForFunction(() => document.documentElement.dataset.ready, null, { timeout: 15000 });
+    const click = await recorded(eventPath("emailclick", "demo-mail-1"));
+    assert.equal(click.query.utm_source, "retailrocket");
+    const setEmail = await recorded(eventPath("setEmail"), { ok: (r) => r.status === 200 && r.query["d.name"] === "Demo Shopper" });
+    assert.equal(setEmail.query.email, "shopper@example.com");
+    assert.equal(click.query.session, session, "the same visitor after the landing");
+    await waitFor(async () => (await mockRequests(env.stack.mockUrl, eventPath("pageView"))).length === 2, { message: "one pageView per page load" });
+
+    assert.deepEqual(await (await fetch(`${env.stack.mockUrl}/__flagged`)).json(), []);
+    assert.deepEqual(errors, [], "no console errors or page errors");
+  } finally {
+    await context.close();
+  }
+});

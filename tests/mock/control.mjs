@@ -89,8 +89,11 @@ export function normalizeFault(spec) {
   };
 }
 
-function normalizeBehaviour(spec) {
-  checkKeys(spec, ["cacheControl", "apiKey"], "behaviour");
+export function normalizeBehaviour(spec) {
+  checkKeys(spec, ["cacheControl", "apiKey", "rcuidCookie"], "behaviour");
+  if (spec.rcuidCookie !== undefined && typeof spec.rcuidCookie !== "boolean") {
+    throw badRequest(`behaviour "rcuidCookie" must be true or false (got ${shown(spec.rcuidCookie)})`);
+  }
   for (const key of ["cacheControl", "apiKey"]) {
     if (spec[key] !== undefined && !(typeof spec[key] === "string" && HEADER_VALUE.test(spec[key]))) {
       throw badRequest(`behaviour "${key}" must be a non-empty string of printable ASCII (got ${shown(spec[key])})`);

@@ -4,7 +4,7 @@
 
 import { APPTRACKING_PATH, visitorEvents } from "./apptracking.mjs";
 import { items, recommend } from "./recommend.mjs";
-import { initialize, trackEvent } from "./tracking.mjs";
+import { initialize, subscribe, trackEvent } from "./tracking.mjs";
 import { badRequest, shown } from "./validate.mjs";
 
 export const routes = [
@@ -12,6 +12,7 @@ export const routes = [
   { pattern: "/1.0/event/initialize/:partnerId", methods: { GET: initialize } },
   { pattern: "/1.0/event/:event/:partnerId", methods: { GET: trackEvent, POST: trackEvent } },
   { pattern: "/1.0/event/:event/:partnerId/:id", methods: { GET: trackEvent, POST: trackEvent } },
+  { pattern: "/1.0/partner/:partnerId/subscribe/:kind", methods: { GET: subscribe } },
   // api.retailrocket.net
   { pattern: "/api/2.0/recommendation/:algorithm/:partnerId", slash: true, methods: { GET: recommend } },
   { pattern: "/api/2.0/recommendation/:algorithmType/:algorithm/:partnerId", slash: true, methods: { GET: recommend } },

@@ -9,7 +9,8 @@ import { createServer } from "node:http";
 import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { controlRoutes, normalizeFault } from "./control.mjs";
+import { controlRoutes, normalizeBehaviour, normalizeFault } from "./control.mjs";
+import { cookieReason } from "./cookies.mjs";
 import { secretReason } from "./guard.mjs";
 import { BODY_LIMIT, headerObject, parseTarget, preflightHeaders, readBody, writeAnswer } from "./http.mjs";
 import { matchRoute, routes } from "./routes.mjs";
@@ -19,7 +20,8 @@ import { MockError, badRequest } from "./validate.mjs";
 /**
  * Start a mock server.
  * @returns {Promise<{url: string, port: number, close(): Promise<void>, requests(): object[],
- *   flagged(): object[], reset(): void, fault(spec: object): object, state: MockState}>}
+ *   flagged(): object[], reset(): void, fault(spec: object): object, behave(spec: object): object,
+ *   state: MockState}>}
  */
 export async function startMock({ port = 0, host = "127.0.0.1", log = false, apiKey } = {}) {
   const state = new MockState({ apiKey });
@@ -67,6 +69,7 @@ export async function startMock({ port = 0, host = "127.0.0.1", log = false, api
     flagged: () => structuredClone(state.flagged()),
     reset: () => state.reset(),
     fault: (spec) => structuredClone(state.addFault(normalizeFault(spec))),
+    behave: (spec) => (state.setBehaviour(normalizeBehaviour(spec)), structuredClone(state.behaviour)),
     close() {
       closing = true;
       for (const timer of timers) {
@@ -112,7 +115,9 @@ async function handleTracked(req, res, target, { state, say, sleep, isClosing })
     headers,
     body: text,
   });
-  record.flagged = secretReason({ path: target.path, queryNames: target.queryNames, headers });
+  const secret = secretReason({ path: target.path, queryNames: target.queryNames, headers });
+  // A secret is refused; a cookie rule broken is only flagged (Retail Rocket would answer it).
+  record.flagged = secret ?? cookieReason({ path: target.path, query: target.query, headers, rcuidCookie: state.behaviour.rcuidCookie });
 
   const finish = (answer) => {
     record.status = answer.status;
@@ -120,7 +125,7 @@ async function handleTracked(req, res, target, { state, say, sleep, isClosing })
     say(describe(record));
   };
 
-  if (record.flagged) return finish({ status: 403, json: { error: `refused: ${record.flagged}; partnerId-only endpoints must never receive a secret` } });
+  if (secret) return finish({ status: 403, json: { error: `refused: ${record.flagged}; partnerId-only endpoints must never receive a secret` } });
   if (tooLarge) return finish(tooLargeAnswer());
 
   const fault = state.takeFault(target.path);
@@ -148,7 +153,17 @@ function dispatch(table, req, target, body, state) {
       const allowed = Object.keys(match.route.methods).join(", ");
       throw new MockError(405, `method ${req.method} is not allowed on ${target.path}: expected ${allowed}`, { Allow: allowed });
     }
-    return handler({ method: req.method, path: target.path, params: match.params, query: target.query, headers: req.headers, body, state });
+    return handler({
+      method: req.method,
+      path: target.path,
+      params: match.params,
+      query: target.query,
+      rawQuery: target.rawQuery,
+      queryNames: target.queryNames,
+      headers: req.headers,
+      body,
+      state,
+    });
   } catch (error) {
     if (error instanceof MockError) return errorAnswer(error);
     return { status: 500, json: { error: `mock internal error: ${error?.message ?? error}` } };

@@ -10,7 +10,8 @@ import { NEWEST_FIRST, POPULARITY_RANK, products } from "./catalogue.mjs";
 import { startMock } from "./server.mjs";
 
 const PID = "0123456789abcdef01234567";
-const SESSION = "session=abc123&sessionExternalId=ext456";
+const RR_SESSION = "5f0c1e2d3a4b5c6d7e8f9a0b"; // shaped as the tracking host issues them
+const SESSION = `session=${RR_SESSION}&sessionExternalId=ext456`;
 const REC = `/api/2.0/recommendation`;
 
 let mock;
@@ -47,18 +48,30 @@ describe("catalogue", () => {
 });
 
 describe("tracking: initialize", () => {
-  it("keeps a valid session candidate", async () => {
-    const res = await json(`/1.0/event/initialize/${PID}?session=Abc123&_nocache=1`);
+  it("keeps a candidate the host could have issued (24 hex)", async () => {
+    const res = await json(`/1.0/event/initialize/${PID}?session=${RR_SESSION}&_nocache=1`);
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body, { sessionId: "Abc123" });
+    assert.deepEqual(res.body, { sessionId: RR_SESSION });
   });
 
-  it("issues a new 24-hex session for a missing or invalid candidate", async () => {
-    for (const query of ["", "?session=", "?session=not-valid!", `?session=${"a".repeat(65)}`]) {
+  it("mints a new 24-hex session, with its creation time inside, for a missing or foreign candidate", async () => {
+    const foreign = ["", "?session=", "?session=not-valid!", "?session=Abc123", `?session=${"a".repeat(32)}`,
+      `?session=${RR_SESSION.toUpperCase()}`, `?session=${RR_SESSION}0`, `?session=${"a".repeat(65)}`];
+    const seen = new Set();
+    for (const query of foreign) {
       const res = await json(`/1.0/event/initialize/${PID}${query}`);
-      assert.equal(res.status, 200);
-      assert.match(res.body.sessionId, /^[0-9a-f]{24}$/);
+      assert.equal(res.status, 200, query);
+      assert.match(res.body.sessionId, /^[0-9a-f]{24}$/, query);
+      assert.ok(Math.abs(parseInt(res.body.sessionId.slice(0, 8), 16) - Date.now() / 1000) < 60, "an ObjectId's time prefix");
+      seen.add(res.body.sessionId);
     }
+    assert.equal(seen.size, foreign.length, "every minted session is new");
+  });
+
+  it("answers with CORS that lets the page send its cookies", async () => {
+    const res = await call(`/1.0/event/initialize/${PID}`, { headers: { Origin: "http://127.0.0.1:5555" } });
+    assert.equal(res.headers.get("access-control-allow-origin"), "http://127.0.0.1:5555");
+    assert.equal(res.headers.get("access-control-allow-credentials"), "true");
   });
 
   it("rejects a bad partnerId and records the request", async () => {
@@ -78,11 +91,24 @@ describe("tracking: events happy paths", () => {
     ["recomMouseDown", event("recomMouseDown", 104, "&suggester=widget&suggestMethod=popular")],
     ["recomAddToBasket", event("recomAddToBasket", 104, "&suggester=widget&suggestMethod=related")],
     ["order", event("order", 105, "&transaction=T-1&qnt=2&price=79.5&email=a%40b.c")],
+    ["order with price 0 (a gift)", event("order", 105, "&transaction=T-1&qnt=1&price=0")],
+    ["order with a fractional quantity (sold by weight)", event("order", 105, "&transaction=T-1&qnt=0.5&price=12.4")],
+    ["order with a 51-character transaction", event("order", 105, `&transaction=${"t".repeat(51)}&qnt=1&price=1`)],
     ["categoryView by id", event("categoryView", 1)],
     ["categoryView by path", event("categoryView", undefined, "&categoryPath=Women%2FClothing%2FSkirts")],
     ["search", event("search", undefined, "&searchPhrase=skirt")],
+    ["search with 200 characters and an email", event("search", undefined, `&searchPhrase=${"s".repeat(200)}&email=a%40b.c`)],
     ["setEmail", event("setEmail", undefined, "&email=shopper%40example.com&isAgreedToReceiveMarketingMail=false&d.city=Oslo")],
+    ["setEmail with basket, viewed and array custom data", event("setEmail", undefined,
+      "&email=a%40b.c&isAgreedToReceiveMarketingMail=true&basket=101%2C102&viewed=103&d.tags=a%20b,c&d.name=Ann")],
+    ["setEmail with 10 viewed", event("setEmail", undefined, `&email=a%40b.c&isAgreedToReceiveMarketingMail=true&viewed=${Array.from({ length: 10 }, (_, i) => 101 + i).join("%2C")}`)],
     ["pageView with extra params", event("pageView", undefined, "&pageUrl=https%3A%2F%2Fshop.example%2F&referrer=&_nocache=123")],
+    ["pageView with the page context", event("pageView", undefined,
+      "&pvid=012345678901234&pageUrl=http%3A%2F%2F127.0.0.1%3A8080%2Fp%3Fx%3D1&referrer=https%3A%2F%2Fsearch.example%2F&_no_cache_=1")],
+    ["recomTrack", event("recomTrack", undefined, "&suggestMethod=popular&recomms=101%2C102&to=101%2C102")],
+    ["recomTrack of one item", event("recomTrack", undefined, "&suggestMethod=related&recomms=101&to=101")],
+    ["emailclick", event("emailclick", "a1B2-c3_d4", "&rr_mailid=a1B2-c3_d4&utm_source=rr&rr_urlType=item&d.segment=vip")],
+    ["emailclick with nothing but the id", event("emailclick", "abc")],
     ["max safe id", event("view", "9007199254740991")],
   ];
   for (const [name, path] of cases) {
@@ -124,17 +150,21 @@ describe("tracking: 400 rules", () => {
     ["missing session", `/1.0/event/view/${PID}/101?sessionExternalId=ext`, /"session" is required/],
     ["session with a dash", `/1.0/event/view/${PID}/101?session=a-b&sessionExternalId=ext`, /"session" is invalid/],
     ["session of 65 chars", `/1.0/event/view/${PID}/101?session=${"a".repeat(65)}&sessionExternalId=ext`, /"session"/],
-    ["missing sessionExternalId", `/1.0/event/view/${PID}/101?session=abc`, /"sessionExternalId" is required/],
-    ["sessionExternalId of 51 chars", `/1.0/event/view/${PID}/101?session=abc&sessionExternalId=${long51}`, /"sessionExternalId" is invalid/],
+    ["missing sessionExternalId", `/1.0/event/view/${PID}/101?session=${RR_SESSION}`, /"sessionExternalId" is required/],
+    ["sessionExternalId of 51 chars", `/1.0/event/view/${PID}/101?session=${RR_SESSION}&sessionExternalId=${long51}`, /"sessionExternalId" is invalid/],
     ["empty stockId", event("view", 101, "&stockId="), /"stockId"/],
     ["stockId of 51 chars", event("addToBasket", 101, `&stockId=${long51}`), /"stockId"/],
     ["invalid recomItemId", event("view", 101, "&recomItemId=abc"), /"recomItemId"/],
     ["order without transaction", event("order", 101, "&qnt=1&price=10"), /"transaction" is required/],
-    ["order with 51-char transaction", event("order", 101, `&transaction=${long51}&qnt=1&price=10`), /"transaction"/],
+    ["order with a transaction over the URL-sanity bound", event("order", 101, `&transaction=${"t".repeat(2001)}&qnt=1&price=10`), /"transaction"/],
     ["order qnt 0", event("order", 101, "&transaction=T&qnt=0&price=10"), /"qnt"/],
-    ["order qnt 1.5", event("order", 101, "&transaction=T&qnt=1.5&price=10"), /"qnt"/],
+    ["order qnt negative", event("order", 101, "&transaction=T&qnt=-0.5&price=10"), /"qnt"/],
+    ["order qnt Infinity", event("order", 101, "&transaction=T&qnt=Infinity&price=10"), /"qnt"/],
+    ["order qnt not a number", event("order", 101, "&transaction=T&qnt=two&price=10"), /"qnt"/],
     ["order without qnt", event("order", 101, "&transaction=T&price=10"), /"qnt"/],
-    ["order price 0", event("order", 101, "&transaction=T&qnt=1&price=0"), /"price"/],
+    ["order without price", event("order", 101, "&transaction=T&qnt=1"), /"price"/],
+    ["order price -0.01", event("order", 101, "&transaction=T&qnt=1&price=-0.01"), /"price"/],
+    ["order with a bad email", event("order", 101, "&transaction=T&qnt=1&price=1&email=nobody"), /"email"/],
     ["order price negative", event("order", 101, "&transaction=T&qnt=1&price=-5"), /"price"/],
     ["order price not a number", event("order", 101, "&transaction=T&qnt=1&price=abc"), /"price"/],
     ["order price Infinity", event("order", 101, "&transaction=T&qnt=1&price=Infinity"), /"price"/],
@@ -144,12 +174,34 @@ describe("tracking: 400 rules", () => {
     ["categoryView with a trailing slash", event("categoryView", undefined, "&categoryPath=Women%2F"), /"categoryPath"/],
     ["search without phrase", event("search"), /"searchPhrase" is required/],
     ["search with blank phrase", event("search", undefined, "&searchPhrase=%20%20"), /"searchPhrase"/],
-    ["search with 51-char phrase", event("search", undefined, `&searchPhrase=${long51}`), /"searchPhrase"/],
+    ["search over the URL-sanity bound", event("search", undefined, `&searchPhrase=${"s".repeat(2001)}`), /"searchPhrase"/],
+    ["search with a bad email", event("search", undefined, "&searchPhrase=x&email=a%40"), /"email"/],
     ["setEmail without email", event("setEmail"), /"email" is required/],
     ["setEmail without @", event("setEmail", undefined, "&email=nobody"), /"email"/],
     ["setEmail with two @", event("setEmail", undefined, "&email=a%40b%40c"), /"email"/],
     ["setEmail with nothing before @", event("setEmail", undefined, "&email=%40b.c"), /"email"/],
     ["setEmail with a bad consent flag", event("setEmail", undefined, "&email=a%40b.c&isAgreedToReceiveMarketingMail=yes"), /isAgreedToReceiveMarketingMail/],
+    ["setEmail without the consent flag", event("setEmail", undefined, "&email=a%40b.c"), /"isAgreedToReceiveMarketingMail" is required/],
+    ["setEmail with a raw comma in basket", event("setEmail", undefined, "&email=a%40b.c&isAgreedToReceiveMarketingMail=true&basket=101,102"), /"basket".*%2C/],
+    ["setEmail with a bad id in viewed", event("setEmail", undefined, "&email=a%40b.c&isAgreedToReceiveMarketingMail=true&viewed=101%2Cx"), /"viewed"/],
+    ["setEmail with 11 viewed", event("setEmail", undefined, `&email=a%40b.c&isAgreedToReceiveMarketingMail=true&viewed=${Array.from({ length: 11 }, (_, i) => 101 + i).join("%2C")}`), /at most 10/],
+    ["setEmail with an empty custom data key", event("setEmail", undefined, "&email=a%40b.c&isAgreedToReceiveMarketingMail=true&d.=x"), /no key/],
+    ["session not issued by the host (32 hex)", `/1.0/event/view/${PID}/101?session=${"a".repeat(32)}&sessionExternalId=ext`, /"session" is invalid.*24/],
+    ["session in upper case", `/1.0/event/view/${PID}/101?session=${RR_SESSION.toUpperCase()}&sessionExternalId=ext`, /"session" is invalid/],
+    ["pvid of 14 digits", event("pageView", undefined, "&pvid=01234567890123"), /"pvid"/],
+    ["pvid with a letter", event("view", 101, "&pvid=01234567890123a"), /"pvid"/],
+    ["pageUrl not absolute", event("pageView", undefined, "&pageUrl=%2Fproduct%2F1"), /"pageUrl"/],
+    ["pageUrl of another scheme", event("pageView", undefined, "&pageUrl=javascript%3Aalert(1)"), /"pageUrl"/],
+    ["referrer not a URL", event("view", 101, "&referrer=somewhere"), /"referrer"/],
+    ["recomTrack without suggestMethod", event("recomTrack", undefined, "&recomms=101&to=101"), /"suggestMethod"/],
+    ["recomTrack without recomms", event("recomTrack", undefined, "&suggestMethod=popular&to=101"), /"recomms" is required/],
+    ["recomTrack with a raw comma", event("recomTrack", undefined, "&suggestMethod=popular&recomms=101,102&to=101%2C102"), /"recomms".*%2C/],
+    ["recomTrack without to", event("recomTrack", undefined, "&suggestMethod=popular&recomms=101"), /"to" is required/],
+    ["recomTrack with to other than recomms", event("recomTrack", undefined, "&suggestMethod=popular&recomms=101%2C102&to=999"), /repeat "recomms"/],
+    ["recomTrack with an id in the path", event("recomTrack", 101, "&suggestMethod=popular&recomms=101&to=101"), /takes no id/],
+    ["emailclick without its id", event("emailclick"), /MailTrackingId/],
+    ["emailclick with a space in its id", event("emailclick", "a%20b"), /MailTrackingId/],
+    ["emailclick with an empty custom data key", event("emailclick", "abc", "&d.=1"), /no key/],
     ["groupView with GET", event("groupView"), /POST/],
     ["malformed percent-encoding in the query", event("view", 101, "&pageUrl=%E0%A4%A"), /malformed/],
     ["malformed percent-encoding in the path", `/1.0/event/view/${PID}/%zz?${SESSION}`, /malformed/],
@@ -188,6 +240,119 @@ describe("tracking: 400 rules", () => {
     const res = await json(event("view", 101), { method: "POST", body: "{}" });
     assert.equal(res.status, 405);
     assert.equal(res.headers.get("allow"), "GET");
+  });
+});
+
+describe("tracking: subscriptions (/1.0/partner/{pid}/subscribe/*)", () => {
+  const sub = (kind, extra = "", pid = PID) => `/1.0/partner/${pid}/subscribe/${kind}?${SESSION}&email=a%40b.c${extra}`;
+  const good = [
+    ["welcomesequence", sub("welcomesequence")],
+    ["welcomesequence with the page context", sub("welcomesequence", "&pvid=123456789012345&pageUrl=https%3A%2F%2Fshop.example%2F&referrer=&_no_cache_=5")],
+    ["backinstock", sub("backinstock", "&itemId=110")],
+    ["backinstock with a stock", sub("backinstock", "&itemId=110&stockId=msk")],
+    ["pricedrop, one item", sub("pricedrop", "&items[0].ItemId=101&items[0].Price=49.9")],
+    ["pricedrop, two items, price 0", sub("pricedrop", "&items[0].ItemId=101&items[0].Price=49.9&items[1].ItemId=102&items[1].Price=0")],
+  ];
+  for (const [name, path] of good) {
+    it(name, async () => {
+      const res = await json(path);
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(res.body, { ok: true });
+    });
+  }
+
+  const bad = [
+    ["unknown kind", sub("newsletter"), /unknown subscription/],
+    ["kind in the wrong case", sub("welcomeSequence"), /unknown subscription/],
+    ["bad partnerId", sub("welcomesequence", "", "nothex"), /partnerId/],
+    ["without email", `/1.0/partner/${PID}/subscribe/welcomesequence?${SESSION}`, /"email" is required/],
+    ["bad email", `/1.0/partner/${PID}/subscribe/welcomesequence?${SESSION}&email=x`, /"email"/],
+    ["without session", `/1.0/partner/${PID}/subscribe/welcomesequence?sessionExternalId=e&email=a%40b.c`, /"session" is required/],
+    ["without sessionExternalId", `/1.0/partner/${PID}/subscribe/welcomesequence?session=${RR_SESSION}&email=a%40b.c`, /"sessionExternalId" is required/],
+    ["bad pvid", sub("welcomesequence", "&pvid=1"), /"pvid"/],
+    ["backinstock without itemId", sub("backinstock"), /"itemId"/],
+    ["backinstock with a bad itemId", sub("backinstock", "&itemId=01"), /"itemId"/],
+    ["backinstock with a 51-character stockId", sub("backinstock", `&itemId=1&stockId=${"s".repeat(51)}`), /"stockId"/],
+    ["pricedrop without items", sub("pricedrop"), /at least one item/],
+    ["pricedrop with encoded brackets", sub("pricedrop", "&items%5B0%5D.ItemId=101&items%5B0%5D.Price=1"), /encoded brackets/],
+    ["pricedrop without a price", sub("pricedrop", "&items[0].ItemId=101"), /incomplete/],
+    ["pricedrop with a gap", sub("pricedrop", "&items[0].ItemId=101&items[0].Price=1&items[2].ItemId=102&items[2].Price=1"), /item 1 is incomplete/],
+    ["pricedrop with an unknown item field", sub("pricedrop", "&items[0].ItemId=101&items[0].Price=1&items[0].Name=x"), /not an item field/],
+    ["pricedrop with a negative price", sub("pricedrop", "&items[0].ItemId=101&items[0].Price=-1"), /"items\[0\]\.Price"/],
+    ["pricedrop with a bad id", sub("pricedrop", "&items[0].ItemId=abc&items[0].Price=1"), /"items\[0\]\.ItemId"/],
+  ];
+  for (const [name, path, message] of bad) {
+    it(`400: ${name}`, async () => {
+      const res = await json(path);
+      assert.equal(res.status, 400, res.text);
+      assert.match(res.body.error, message);
+    });
+  }
+
+  it("answers 405 for POST", async () => {
+    const res = await json(sub("welcomesequence"), { method: "POST", body: "{}" });
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.get("allow"), "GET");
+  });
+});
+
+describe("cookies: initialize with the page's cookies, tracking calls without", () => {
+  const init = (query = "") => `/1.0/event/initialize/${PID}${query}`;
+  const withCookie = (cookie) => ({ headers: { Cookie: cookie } });
+  const flags = async () => (await json("/__flagged")).body.map((r) => r.flagged);
+
+  it("records each request's Cookie header", async () => {
+    await call(init(`?session=${RR_SESSION}`), withCookie(`shop=1; rcuid=${RR_SESSION}`));
+    await call(event("pageView"));
+    const [first, second] = mock.requests();
+    assert.equal(first.cookie, `shop=1; rcuid=${RR_SESSION}`);
+    assert.equal(second.cookie, null);
+  });
+
+  it("a first visit (no candidate, no rcuid) and an adopted rcuid offered with its cookie pass", async () => {
+    assert.equal((await call(init("?_nocache=1"))).status, 200);
+    assert.equal((await call(init("?_nocache=1"), withCookie("shop=1"))).status, 200);
+    assert.equal((await call(init(`?session=${RR_SESSION}`), withCookie(`rcuid=${RR_SESSION}; shop=1`))).status, 200);
+    assert.deepEqual(await flags(), []);
+  });
+
+  const flagged = [
+    ["a candidate without the rcuid cookie (no credentials)", init(`?session=${RR_SESSION}`), {}, /without the page's rcuid cookie/],
+    ["the rcuid cookie but no candidate", init("?_nocache=1"), withCookie(`rcuid=${RR_SESSION}`), /offered no session: adopt rcuid/],
+    ["a candidate other than the rcuid cookie", init(`?session=${"b".repeat(24)}`), withCookie(`rcuid=${RR_SESSION}`), /rcuid cookie holds/],
+    ["an event with cookies", event("view", 101), withCookie("shop=1"), /without credentials/],
+    ["groupView with cookies", groupView('{"productIds":[1]}')[0], { ...groupView('{"productIds":[1]}')[1], headers: { "Content-Type": "application/json", Cookie: "a=1" } }, /without credentials/],
+    ["a subscription with cookies", `/1.0/partner/${PID}/subscribe/welcomesequence?${SESSION}&email=a%40b.c`, withCookie(`rcuid=${RR_SESSION}`), /without credentials/],
+  ];
+  for (const [name, path, init, reason] of flagged) {
+    it(`flagged, still answered: ${name}`, async () => {
+      const res = await json(path, init);
+      assert.equal(res.status, 200, res.text);
+      const all = await flags();
+      assert.equal(all.length, 1);
+      assert.match(all[0], reason);
+      assert.match(all[0], /^cookie: /);
+    });
+  }
+
+  it("recommendations and items may carry cookies", async () => {
+    await call(`${REC}/popular/${PID}/?categoryIds=0&format=json`, withCookie("a=1"));
+    await call(`/api/1.0/partner/${PID}/items/?itemsIds=101`, withCookie("a=1"));
+    assert.deepEqual(await flags(), []);
+  });
+
+  it("behaviour rcuidCookie: false leaves rcuid out of the initialize rules, and reset() restores them", async () => {
+    assert.equal(mock.behave({ rcuidCookie: false }).rcuidCookie, false);
+    await call(init(`?session=${RR_SESSION}`));
+    await call(init("?_nocache=1"), withCookie(`rcuid=${RR_SESSION}`));
+    assert.deepEqual(await flags(), []);
+    await call(event("view", 101), withCookie("a=1"));
+    assert.equal((await flags()).length, 1, "events still go without cookies");
+    mock.reset();
+    assert.equal((await json("/__behaviour")).body.rcuidCookie, true);
+    await call(init(`?session=${RR_SESSION}`));
+    assert.equal((await flags()).length, 1);
+    assert.equal((await json("/__behaviour", { method: "POST", body: '{"rcuidCookie":"no"}' })).status, 400);
   });
 });
 
@@ -549,7 +714,7 @@ describe("CORS", () => {
   });
 
   it("unknown routes answer 404 JSON", async () => {
-    const res = await json("/1.0/partner/x/subscribe/pricedrop");
+    const res = await json("/1.0/partner/x/unsubscribe/pricedrop");
     assert.equal(res.status, 404);
     assert.match(res.body.error, /no mock route/);
   });
@@ -567,6 +732,7 @@ describe("request log and control API", () => {
     assert.equal(record.rawQuery, `${SESSION}&searchPhrase=first&searchPhrase=red+skirt&_nocache=1`);
     assert.equal(record.headers.origin, "https://shop.example");
     assert.equal(record.headers["x-custom"], "1");
+    assert.equal(record.cookie, null);
     assert.equal(record.body, null);
     assert.equal(record.status, 200);
     assert.equal(record.fault, null);

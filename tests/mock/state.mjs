@@ -13,6 +13,7 @@ export class MockState {
     this.#defaults = Object.freeze({
       cacheControl: DEFAULT_CACHE_CONTROL,
       apiKey: apiKey ?? process.env.RR_MOCK_API_KEY ?? DEFAULT_API_KEY,
+      rcuidCookie: true,
     });
     this.log = [];
     this.faults = [];
@@ -29,6 +30,7 @@ export class MockState {
       query,
       rawQuery,
       headers,
+      cookie: headers.cookie ?? null,
       body,
       status: null,
       fault: null,

@@ -6,9 +6,12 @@ export const MAX_ID = 9007199254740991n; // 2^53 - 1, the documented id ceiling
 
 export const PARTNER_ID = /^[0-9a-f]{24}$/;
 export const SESSION = /^[A-Za-z0-9]{1,64}$/;
+/** A Retail Rocket session as its tracking host issues them: a 24-hex MongoDB ObjectId. */
+export const RR_SESSION = /^[0-9a-f]{24}$/;
 export const SESSION_EXTERNAL_ID = /^[A-Za-z0-9]{1,50}$/;
 const DECIMAL_ID = /^[1-9][0-9]*$/;
 const POSITIVE_INT = /^[1-9][0-9]*$/;
+const PVID = /^[0-9]{15}$/;
 const DECIMAL_NUMBER = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
 const CATEGORY_ID = /^(?:0|[1-9][0-9]*)$/;
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/;
@@ -76,6 +79,11 @@ export function checkSession(query, options) {
   return checkPattern(query, "session", SESSION, "1-64 ASCII letters or digits", options);
 }
 
+/** The `session` of a tracking call: one the tracking host issued (24 hex characters). */
+export function checkRrSession(query) {
+  return checkPattern(query, "session", RR_SESSION, "a session the tracking host issued: 24 lowercase hex characters, from the initialize answer or the rcuid cookie");
+}
+
 export function checkSessionExternalId(query, options) {
   return checkPattern(query, "sessionExternalId", SESSION_EXTERNAL_ID, "1-50 ASCII letters or digits", options);
 }
@@ -105,11 +113,31 @@ export function checkPositiveInteger(query, name) {
   return Number(value);
 }
 
+/** Like checkBoolean, but the parameter must be there. */
+export function checkRequiredBoolean(query, name) {
+  requireParam(query, name, '"true" or "false"');
+  return checkBoolean(query, name);
+}
+
 export function checkPositiveNumber(query, name) {
   const value = requireParam(query, name, "a finite decimal number greater than 0");
   const number = Number(value);
   if (!DECIMAL_NUMBER.test(value) || !Number.isFinite(number) || number <= 0) {
     throw badRequest(`query parameter "${name}" is invalid: expected a finite decimal number greater than 0 (got ${shown(value)})`);
+  }
+  return number;
+}
+
+/**
+ * A finite decimal number, greater than `above` or (with `orEqual`) equal to it. Plain decimal
+ * notation only, as JavaScript's `String(number)` writes ordinary prices and quantities.
+ */
+export function checkDecimal(query, name, { above = 0, orEqual = false } = {}) {
+  const expected = `a finite decimal number ${orEqual ? "of at least" : "greater than"} ${above}`;
+  const value = requireParam(query, name, expected);
+  const number = Number(value);
+  if (!DECIMAL_NUMBER.test(value) || !Number.isFinite(number) || number < above || (!orEqual && number === above)) {
+    throw badRequest(`query parameter "${name}" is invalid: expected ${expected} (got ${shown(value)})`);
   }
   return number;
 }
@@ -180,4 +208,64 @@ export function parseJsonBody(body, what = "request body") {
   } catch (error) {
     throw badRequest(`${what} is not valid JSON (${error.message})`);
   }
+}
+
+const EMAIL = /^[^@\s]+@[^@\s]+$/;
+
+/** An e-mail address: exactly one "@", text without spaces on both sides. */
+export function checkEmail(query, name = "email", { required = true } = {}) {
+  return checkPattern(query, name, EMAIL, 'an address with exactly one "@" and text on both sides', { required });
+}
+
+/** An absolute http(s) URL (what location.href and document.referrer hold). */
+export function isHttpUrl(text) {
+  try {
+    const url = new URL(text);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.href.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The page context tracking.js adds to every call, checked when present: `pvid` (15 digits, the
+ * page-view id), `pageUrl` (an absolute http(s) URL) and `referrer` (empty, or such a URL).
+ */
+export function checkPageContext(query) {
+  checkPattern(query, "pvid", PVID, "15 decimal digits", { required: false });
+  if (query.pageUrl !== undefined && !isHttpUrl(query.pageUrl)) {
+    throw badRequest(`query parameter "pageUrl" is invalid: expected the page's absolute http(s) URL (got ${shown(query.pageUrl)})`);
+  }
+  if (query.referrer !== undefined && query.referrer !== "" && !isHttpUrl(query.referrer)) {
+    throw badRequest(`query parameter "referrer" is invalid: expected "" or an absolute http(s) URL (got ${shown(query.referrer)})`);
+  }
+}
+
+/** The raw (still percent-encoded) value of the last `name=` pair of a raw query string. */
+export function rawValue(rawQuery, name) {
+  let found;
+  for (const pair of (rawQuery ?? "").split("&")) {
+    const eq = pair.indexOf("=");
+    if (eq !== -1 && pair.slice(0, eq) === name) found = pair.slice(eq + 1);
+  }
+  return found;
+}
+
+/**
+ * A list of product ids sent pre-joined, as tracking.js sends recomTrack's `recomms` and
+ * setEmail's `basket`/`viewed`: one encoded string, so the separator is `%2C`, never a raw ",".
+ */
+export function checkJoinedIdList(query, rawQuery, name, { required = true, max = Infinity } = {}) {
+  const value = query[name];
+  if (value === undefined) {
+    if (required) throw badRequest(`query parameter "${name}" is required: expected product ids joined by "%2C"`);
+    return undefined;
+  }
+  const raw = rawValue(rawQuery, name) ?? "";
+  if (raw.includes(",")) {
+    throw badRequest(`query parameter "${name}" is invalid: a pre-joined list is one encoded string, so its separator is "%2C", not a raw "," (got ${shown(raw)})`);
+  }
+  const ids = value.split(",").map((part) => checkId(part, `each entry of query parameter "${name}"`));
+  if (ids.length > max) throw badRequest(`query parameter "${name}" holds ${ids.length} ids: expected at most ${max}`);
+  return ids;
 }

@@ -2,6 +2,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import vm from "node:vm";
+import * as esbuild from "esbuild";
 import { CEILING_GZIP_BYTES, measure, report } from "../../scripts/size.mjs";
 
 const pkgDir = new URL("../../pkg/", import.meta.url);
@@ -39,6 +42,24 @@ test("the .wasm imports under short names, and the glue supplies each of them", 
   // fails here with a LinkError.
   const glue = await import(new URL("retailrocket_tracker.js", pkgDir));
   glue.initSync({ module });
+});
+
+test("rrapi.js ships, and is a classic script that old browsers can parse", async () => {
+  assert.ok(shipped.includes("rrapi.js"), "rrapi.js missing from pkg/");
+  const manifest = JSON.parse(readFileSync(new URL("package.json", pkgDir), "utf8"));
+  assert.ok(manifest.files.includes("rrapi.js"), "rrapi.js is not in package.json's files");
+  const code = readFileSync(new URL("rrapi.js", pkgDir), "utf8");
+  // Parsed as a classic script: a top-level import or export statement is a SyntaxError here
+  // (import() is fine in a classic script, and is how it loads index.js next to it).
+  assert.doesNotThrow(() => new vm.Script(code, { filename: "rrapi.js" }), "pkg/rrapi.js is not a classic script");
+  assert.match(code, /import\(/, "it loads the package with import()");
+  assert.doesNotMatch(code, /import\.meta/, "import.meta exists only in modules");
+  const old = ["chrome64", "firefox67", "safari13", "ios13", "edge79"];
+  const same = async (target) => (await esbuild.transform(code, { minify: true, target })).code;
+  // Against ES2017, not esnext: esnext would drop the unused catch bindings ES2017 needs.
+  assert.equal(await same(old), await same("es2017"), "rrapi.js uses syntax these browsers lack");
+  const gzip = gzipSync(Buffer.from(code), { level: 9 }).length;
+  assert.ok(gzip < 2048, `rrapi.js is ${gzip} bytes gzip: keep it small, every page downloads it`);
 });
 
 test("nothing in pkg/ can carry Retail Rocket's secret apiKey or reach its apiKey hosts", () => {
