@@ -48,12 +48,6 @@
     if (typeof api[name] != "function") api[name] = noop;
   });
 
-  // tracking.js takes an algorithm as a string or as { methodName } (or suggestMethod); the
-  // Tracker takes the object. (A stock id as a string or as { stockId }: the Tracker takes both.)
-  function recom(options) {
-    return typeof options == "string" ? { methodName: options } : options;
-  }
-
   function install(rr) {
     function call(method, args) {
       try {
@@ -72,10 +66,10 @@
       search: function (phrase) { return call("search", [phrase]); },
       order: function (order) { return call("order", [order]); },
       setEmail: function (email, data) { return call("setEmail", [email, data]); },
-      recomMouseDown: function (id, options) { return call("recomMouseDown", [id, recom(options)]); },
-      recomAddToCart: function (id, options) { return call("recomAddToCart", [id, recom(options)]); },
+      recomMouseDown: function (id, options) { return call("recomMouseDown", [id, options]); },
+      recomAddToCart: function (id, options) { return call("recomAddToCart", [id, options]); },
       // apiInit.js names it too; both send recomAddToBasket on the wire.
-      recomAddToBasket: function (id, options) { return call("recomAddToCart", [id, recom(options)]); },
+      recomAddToBasket: function (id, options) { return call("recomAddToCart", [id, options]); },
       recomTrack: function (methodName, to, ids) { return call("recomTrack", [methodName, to, ids]); },
       pageView: function () { return call("pageView", []); },
       welcomeSequence: function (email) { return call("welcomeSequence", [email]); },

@@ -277,12 +277,13 @@ impl Engine {
     }
 
     fn context(&self, event: &Event) -> Context {
-        let bounded = |s: &str| (!s.is_empty() && s.chars().count() <= MAX_PAGE_URL).then(|| s.to_owned());
+        // An empty referrer is sent empty, as Retail Rocket's tracker sends it.
+        let bounded = |s: &str| (s.chars().count() <= MAX_PAGE_URL).then(|| s.to_owned());
         let page_context = self.config.page_context;
         Context {
             pvid: self.pvid.clone(),
-            page_url: bounded(&self.page.url).filter(|_| page_context),
-            referrer: bounded(&self.page.referrer).filter(|_| page_context),
+            page_url: bounded(&self.page.url).filter(|u| page_context && !u.is_empty()),
+            referrer: bounded(&self.page.referrer).filter(|_| page_context && !self.page.url.is_empty()),
             email: event.carries_email().then(|| shopper::email(&*self.ids)).flatten(),
         }
     }
@@ -1231,7 +1232,7 @@ mod tests {
         let pvid = sent[1].split("pvid=").nth(1).and_then(|s| s.split('&').next()).unwrap().to_owned();
         assert_eq!(pvid.len(), 15);
         assert!(sent[1].contains("&pageUrl=https%3A%2F%2Fshop.example%2Fp%2F1&referrer=https%3A%2F%2Fref.example%2F&"));
-        assert!(sent[2].contains("&pageUrl=https%3A%2F%2Fshop.example%2Fp%2F2&_no_cache_"), "{}", sent[2]);
+        assert!(sent[2].contains("&pageUrl=https%3A%2F%2Fshop.example%2Fp%2F2&referrer=&_no_cache_"), "{}", sent[2]);
         // The pvid is kept; with page context off none of it is sent.
         let mut again = engine(&stores);
         again.track(vec![view(3)], 3);

@@ -33,6 +33,11 @@ pub struct Tracker {
     pub(super) shared: Rc<Shared>,
 }
 
+thread_local! {
+    /// Whether this page load's pageView and e-mail landing were tracked already.
+    static PAGE_LOAD_REPORTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 fn tab_id() -> String {
     random_bytes()[..4].iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -79,10 +84,15 @@ pub(super) fn track_recommendation(
     let call = Call(method);
     track_with(shared, &|now, engine| {
         let item = call.item("productId", product_id)?;
-        call.options("options", options)?;
-        let method_name = match call.opt_text("options.methodName", &field(options, "methodName"))? {
-            Some(name) => Some(name),
-            None => call.opt_text("options.suggestMethod", &field(options, "suggestMethod"))?,
+        // `rrApi.recomMouseDown(id, "popular")`: the method name itself, as tracking.js allows.
+        let method_name = if options.is_string() {
+            Some(call.text("methodName", options)?)
+        } else {
+            call.options("options", options)?;
+            match call.opt_text("options.methodName", &field(options, "methodName"))? {
+                Some(name) => Some(name),
+                None => call.opt_text("options.suggestMethod", &field(options, "suggestMethod"))?,
+            }
         };
         let suggester = call.opt_text("options.suggester", &field(options, "suggester"))?;
         let suggester = match suggester {
@@ -133,10 +143,14 @@ impl Tracker {
         let rcuid = config.session_cookie && config.storage != StorageMode::Memory;
         let stores = storage::open(config.storage, config.consent, rcuid);
         let can_send = web_sys::window().is_some();
-        // Retail Rocket's tracker reports each page load, and a landing from one of its e-mails.
-        let mut on_load = landing::events(&page::search());
-        if config.page_view && config.relay_url.is_none() && can_send {
-            on_load.insert(0, Event::PageView);
+        // Retail Rocket's tracker reports each page load, and a landing from one of its e-mails:
+        // the first tracker made on the page does (the module lives as long as the page).
+        let mut on_load = Vec::new();
+        if can_send && !PAGE_LOAD_REPORTED.replace(true) {
+            on_load = landing::events(&page::search());
+            if config.page_view && config.relay_url.is_none() {
+                on_load.insert(0, Event::PageView);
+            }
         }
         let engine = Engine::open(config, stores, &tab_id(), random_bytes);
         let shared = Shared::new(engine, reporter, can_send);
@@ -162,8 +176,11 @@ impl Tracker {
     /// `null` until Retail Rocket has named it. Pass it as `session` to Retail Rocket's
     /// server-side calls for the same visitor.
     #[wasm_bindgen(getter)]
-    pub fn session(&self) -> Option<String> {
-        self.shared.engine.try_borrow().ok()?.session().map(|s| s.as_str().to_owned())
+    #[wasm_bindgen(unchecked_return_type = "string | null")]
+    pub fn session(&self) -> JsValue {
+        let session =
+            self.shared.engine.try_borrow().ok().and_then(|e| e.session().map(|s| JsValue::from_str(s.as_str())));
+        session.unwrap_or(JsValue::NULL)
     }
 
     /// How many events are not yet delivered (in every tab of this site).

@@ -66,8 +66,7 @@ test("first visit: initialize offers no session and carries the page's cookies; 
   await page.evaluate(() => (document.cookie = "shop=1; path=/; SameSite=Lax"));
   env.stack.mock.fault({ match: "/1.0/event/initialize/", delayMs: 800 });
   const id = await tracker(page);
-  // The contract says null; the wasm getter (Option<String>) gives undefined: either means "not yet".
-  assert.equal(await page.evaluate(() => window.rr.session ?? null), null, "no session until the handshake answers");
+  assert.equal(await page.evaluate(() => window.rr.session), null, "no session until the handshake answers");
   assert.equal(await call(page, "view", 101), true);
 
   const [view] = await answered(named("view"), 1, "the view");
@@ -331,6 +330,14 @@ test("exactly one pageView per page load, with the page context; pageView: false
   await answered(named("view"), 1, "the view");
   let pageViews = (await calls()).filter(named("pageView"));
   assert.equal(pageViews.length, 1, "one pageView for the page load");
+  // A second tracker made on the same page load adds none.
+  await page.evaluate(([url, partnerId]) => {
+    const second = new window.RR.Tracker({ partnerId, trackingUrl: url, apiUrl: url });
+    second.view(103);
+    return second.flush();
+  }, [env.stack.mockUrl, pid]);
+  await answered(named("view"), 2, "the second tracker's view");
+  assert.equal((await calls()).filter(named("pageView")).length, 1, "one pageView per page load, however many trackers");
   const [pv] = pageViews;
   assert.equal(pv.path, `/1.0/event/pageView/${pid}`);
   assert.equal(pv.status, 200);
