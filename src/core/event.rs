@@ -297,7 +297,7 @@ impl Event {
             "removeFromBasket" => Event::RemoveFromBasket { item: id? },
             "categoryView" => match id {
                 Some(id) => Event::CategoryView(Category::Id(id)),
-                None => Event::CategoryView(Category::parse(get("categoryPath")?).ok()?),
+                None => Event::CategoryView(Category::path(get("categoryPath")?).ok()?),
             },
             "search" => Event::Search { phrase: long("searchPhrase")?? },
             "order" => Event::OrderLine {

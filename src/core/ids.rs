@@ -129,6 +129,12 @@ impl Category {
         if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
             return ItemId::parse(text).map(Category::Id).map_err(|_| Invalid::Category);
         }
+        Category::path(text)
+    }
+
+    /// A `/`-separated path with no empty segment, taken as a path even if it is all digits
+    /// (how a stored path reads back).
+    pub fn path(text: &str) -> Result<Self, Invalid> {
         let trimmed = text.trim();
         let well_formed = !trimmed.is_empty()
             && trimmed.chars().count() <= 512

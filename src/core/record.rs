@@ -45,8 +45,9 @@ pub struct Record {
     pub context: Context,
 }
 
-/// Stored lines mark an array parameter by this prefix on its key; its value is the array as
-/// the wire has it (elements encoded, joined with a raw `,`).
+/// Stored lines mark an array parameter by this prefix on its key; its value is the number of
+/// elements, `:`, and the array as the wire has it (elements encoded, joined with a raw `,`):
+/// the count tells `[]` from `[""]`.
 const LIST: &str = "@";
 
 impl Record {
@@ -60,7 +61,9 @@ impl Record {
         for (k, v) in self.event.params() {
             match v {
                 Value::Text(text) => q.push(&k, &text),
-                Value::List(items) => q.push(&format!("{LIST}{k}"), &encode_list(&items)),
+                Value::List(items) => {
+                    q.push(&format!("{LIST}{k}"), &format!("{}:{}", items.len(), encode_list(&items)))
+                }
             };
         }
         for (k, v) in self.context.params() {
@@ -75,9 +78,14 @@ impl Record {
         for (key, value) in parse_pairs(line)? {
             match key.strip_prefix(LIST) {
                 Some(key) => {
+                    let (count, list) = value.split_once(':')?;
+                    let count: usize = count.parse().ok()?;
                     let mut items = Vec::new();
-                    for item in value.split(',') {
+                    for item in list.split(',').take(count) {
                         items.push(decode(item)?);
+                    }
+                    if items.len() != count || list.split(',').count() != count.max(1) {
+                        return None;
                     }
                     params.push((key.to_owned(), Value::List(items)));
                 }
@@ -145,6 +153,8 @@ mod tests {
                 custom: vec![
                     Custom::new("name", Value::Text("Anna & Co".into())).unwrap(),
                     Custom::new("tags", Value::List(vec!["a,b".into(), "c d".into()])).unwrap(),
+                    Custom::new("none", Value::List(Vec::new())).unwrap(),
+                    Custom::new("blank", Value::List(vec![String::new()])).unwrap(),
                 ],
                 basket: vec![id(1), id(2)],
                 viewed: vec![id(3)],
@@ -218,6 +228,8 @@ mod tests {
             "e=pricedrop&t=5&email=a%40b.co",
             "e=recomTrack&t=5&suggestMethod=x&recomms=",
             "e=setEmail&t=5&email=a%40b.co&isAgreedToReceiveMarketingMail=maybe",
+            "e=setEmail&t=5&email=a%40b.co&%40d.x=3%3Aa%2Cb",
+            "e=setEmail&t=5&email=a%40b.co&%40d.x=a",
             "%%",
         ] {
             assert_eq!(Record::decode(bad), None, "{bad}");
