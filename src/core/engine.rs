@@ -813,10 +813,17 @@ mod tests {
         let stores = Stores::memory();
         let mut e = engine(&stores);
         e.track(vec![view(1), view(2)], 10);
-        run(&mut e, |job| if matches!(job, Job::Initialize(_)) { session_ok(job) } else { status(503) });
+        // The handshake fails once first: its retry must not count against the events.
+        let (asked, wait) = run(&mut e, |_| status(503));
+        assert_eq!((asked.len(), wait), (1, Some(1_000)), "{asked:?}");
+        assert!(asked[0].contains("/initialize/"));
+        let (sent, first_wait) =
+            run(&mut e, |job| if matches!(job, Job::Initialize(_)) { session_ok(job) } else { status(503) });
+        assert_eq!(sent.len(), 2, "handshake, then the first event: {sent:?}");
+        assert!(sent[1].contains("/view/608423a9b126ac6ab3f8f0a5/1?"), "{sent:?}");
         let mut failures_left = 2;
         let mut delivered = Vec::new();
-        let mut waits = vec![1_000];
+        let mut waits = Vec::from_iter(first_wait);
         loop {
             let (sent, wait) = run(&mut e, |job| {
                 if failures_left > 0 {

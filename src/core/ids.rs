@@ -124,8 +124,10 @@ pub enum Category {
 }
 
 impl Category {
-    /// Digits are an id; anything else must be a `/`-separated path with no empty segment.
+    /// Digits (surrounding white space aside) are an id; anything else must be a `/`-separated
+    /// path with no empty segment.
     pub fn parse(text: &str) -> Result<Self, Invalid> {
+        let text = text.trim();
         if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
             return ItemId::parse(text).map(Category::Id).map_err(|_| Invalid::Category);
         }

@@ -11,6 +11,9 @@ pub mod ids;
 pub mod landing;
 pub mod order;
 pub mod problem;
+// Property tests: proptest is a native-only dev-dependency.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod properties;
 pub mod queue;
 pub mod record;
 pub mod recs;

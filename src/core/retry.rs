@@ -129,8 +129,18 @@ mod tests {
         b.failed(None, 0.5);
         b.succeeded();
         assert_eq!(b.failed(None, 0.5), Some(Backoff::BASE_MS));
-        for _ in 0..50 {
-            assert!(b.failed_keep_trying(None, 0.5) <= Backoff::CAP_MS);
+        // Far past the attempts an event gets, the handshake still computes real delays: the
+        // jitter band below the cap, and the server's Retry-After. (A handshake that had given up
+        // would answer the bare cap whatever it was told.)
+        let mut h = Backoff::default();
+        for attempt in 1..=50u32 {
+            let low = h.clone().failed_keep_trying(None, 0.0);
+            let told = h.clone().failed_keep_trying(Some(5_000), 0.0);
+            let nominal = (Backoff::BASE_MS << (attempt - 1).min(16)).min(Backoff::CAP_MS);
+            assert_eq!(low, nominal * 3 / 4, "attempt {attempt}");
+            assert_eq!(told, 5_000, "attempt {attempt} honours Retry-After");
+            assert_eq!(h.failed_keep_trying(None, 0.5), nominal, "attempt {attempt}");
+            assert!(h.failures() < Backoff::MAX_ATTEMPTS, "the count stays below the give-up point");
         }
     }
 }

@@ -176,13 +176,34 @@ mod tests {
     }
 
     #[test]
-    fn prefix_listing_is_ordered() {
+    fn prefix_listing_is_exact() {
+        // The contract is "every key with the prefix, in any order": so the listing is compared
+        // as a set. That the queue hands events out oldest first whatever order a store lists
+        // its keys in is a property test (`properties::queue_order_ignores_listing_order`).
         let m = MemoryStore::default();
-        for k in ["b:2", "a:1", "b:1", "c"] {
+        for k in ["b:2", "a:1", "b:1", "c", "b", "ab:1", "B:1", "b:3"] {
             m.set(k, "").unwrap();
         }
-        let mut keys = m.keys_with_prefix("b:");
-        keys.sort();
-        assert_eq!(keys, ["b:1", "b:2"]);
+        m.remove("b:3");
+        let listed = |s: &dyn Store, p: &str| {
+            let keys = s.keys_with_prefix(p);
+            let mut set = keys.clone();
+            set.sort();
+            set.dedup();
+            assert_eq!(set.len(), keys.len(), "each key once: {keys:?}");
+            set
+        };
+        assert_eq!(listed(&m, "b:"), ["b:1", "b:2"]);
+        assert_eq!(listed(&m, "a"), ["a:1", "ab:1"]);
+        assert_eq!(listed(&m, "zz"), Vec::<String>::new());
+        assert_eq!(listed(&m, "").len(), 7);
+        assert_eq!(listed(&Rc::new(m.clone()), "b:"), ["b:1", "b:2"], "through a shared handle");
+        // A chain lists a key once per layer that holds it (documented on the trait).
+        let lower = MemoryStore::default();
+        lower.set("b:1", "").unwrap();
+        lower.set("b:9", "").unwrap();
+        let mut chained = Chain(vec![m, lower]).keys_with_prefix("b:");
+        chained.sort();
+        assert_eq!(chained, ["b:1", "b:1", "b:2", "b:9"]);
     }
 }

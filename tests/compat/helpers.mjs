@@ -53,10 +53,11 @@ const MIME = {
 
 /**
  * A static server on 127.0.0.1. `pages` maps exact paths to `{ body, type?, headers?, status? }`;
- * `mounts` maps path prefixes ending in "/" to directories. Pages win over mounts.
+ * `mounts` maps path prefixes ending in "/" to directories. Pages win over mounts. `handlers` maps
+ * path prefixes ending in "/" to `(req, res, rest)` request handlers (e.g. a relay), tried first.
  * @returns {Promise<{ url: string, requests: string[], close(): Promise<void> }>}
  */
-export async function startStaticServer({ pages = {}, mounts = {} } = {}) {
+export async function startStaticServer({ pages = {}, mounts = {}, handlers = {} } = {}) {
   const requests = [];
   const server = http.createServer(async (req, res) => {
     const { pathname } = new URL(req.url, "http://x.invalid");
@@ -66,6 +67,8 @@ export async function startStaticServer({ pages = {}, mounts = {} } = {}) {
       res.end(body);
     };
     try {
+      const handled = Object.keys(handlers).find((p) => pathname.startsWith(p));
+      if (handled !== undefined) return await handlers[handled](req, res, pathname.slice(handled.length));
       const page = pages[pathname];
       if (page) {
         return reply(page.status ?? 200, page.body ?? "", page.type ?? MIME[path.extname(pathname)] ?? MIME[".html"], page.headers);

@@ -29,6 +29,31 @@ const behaviour = (b) => fetch(`${env.stack.mockUrl}/__behaviour`, { method: "PO
 const recommend = (algorithm, params) =>
   page.evaluate(([a, p]) => window.rr.recommend(a, p), [algorithm, params]);
 const recRequests = () => mockRequests(env.stack.mockUrl, "/api/");
+/**
+ * Turns the browser's HTTP cache off for this test's page (and checks that it is off: the page's
+ * own two fetches of a cacheable answer both reach the mock), then puts a new tracker on it.
+ * Playwright disables the HTTP cache while requests are routed; the route lets every request
+ * through to the mock unchanged. From then on an answer with no request in the mock's log can
+ * only have come from the tracker's own memory, and a single request for several calls only from
+ * the tracker sharing it.
+ */
+async function browserCacheOff() {
+  await context.route("**/api/**", (route) => route.continue());
+  const url = `${env.stack.mockUrl}/api/1.0/partner/${PARTNER_ID}/items/?itemsIds=101`;
+  const cacheControl = await page.evaluate(async (url) => {
+    const first = await fetch(url);
+    await first.text();
+    await (await fetch(url)).text();
+    return first.headers.get("Cache-Control");
+  }, url);
+  assert.match(cacheControl, /max-age=[1-9]/, "the probe's answer is one a browser would cache");
+  assert.equal((await recRequests()).length, 2, "the browser's HTTP cache is off");
+  // A patient tracker (a new one: its memory is empty): these tests are about memory and
+  // sharing, and on a loaded machine a routed request can take longer than the 500 ms cut.
+  assert.ok((await createTracker(page, env.stack.mockUrl, { timeoutMs: 10000 })).ok);
+  await fetch(`${env.stack.mockUrl}/__requests`, { method: "DELETE" });
+}
+
 const timed = (fn) =>
   page.evaluate(async (fn) => {
     const t0 = performance.now();
@@ -121,6 +146,7 @@ test("a 2 s answer is cut at 500 ms: the last good answer, else []", async () =>
 });
 
 test("Cache-Control max-age is served from memory, then refetched; no-store never is", async () => {
+  await browserCacheOff();
   await behaviour({ cacheControl: "max-age=1" });
   await recommend("popular", { categoryIds: [2] });
   await recommend("popular", { categoryIds: [2] });
@@ -140,12 +166,28 @@ test("Cache-Control max-age is served from memory, then refetched; no-store neve
 });
 
 test("identical concurrent requests share one network call", async () => {
-  const results = await page.evaluate(() =>
-    Promise.all([1, 2, 3].map(() => window.rr.recommend("popular", { categoryIds: [0] }))),
+  await browserCacheOff();
+  // no-store: nothing keeps the answer, so one request for three calls is the sharing alone.
+  // The three calls are made in one task, before any answer can arrive.
+  await behaviour({ cacheControl: "no-store" });
+  const shared = await page.evaluate(async () => {
+    const results = await Promise.all([1, 2, 3].map(() => window.rr.recommend("popular", { categoryIds: [0] })));
+    return { results, copies: results[0] !== results[1] && results[1] !== results[2] };
+  });
+  assert.equal((await recRequests()).length, 1, "three calls, one request");
+  assert.ok(shared.results[0].length > 0);
+  assert.deepEqual(shared.results[1], shared.results[0]);
+  assert.deepEqual(shared.results[2], shared.results[0]);
+  assert.ok(shared.copies, "each caller gets its own array");
+
+  // Answered, the request is no longer under way: the next call asks again; different
+  // requests at the same time are not merged.
+  await recommend("popular", { categoryIds: [0] });
+  assert.equal((await recRequests()).length, 2, "a later call asks again");
+  await page.evaluate(() =>
+    Promise.all([window.rr.recommend("popular", { categoryIds: [1] }), window.rr.recommend("popular", { categoryIds: [2] })]),
   );
-  assert.equal((await recRequests()).length, 1);
-  assert.deepEqual(results[0], results[2]);
-  assert.ok(results[0].length > 0);
+  assert.deepEqual((await recRequests()).slice(2).map((r) => r.query.categoryIds).sort(), ["1", "2"]);
 });
 
 test("429 pauses requests (Retry-After) and serves the fallback meanwhile", async () => {
