@@ -95,6 +95,8 @@ pub struct Reply {
     pub retry_after_ms: Option<u64>,
     /// The server's `Cache-Control`.
     pub cache_control: Option<String>,
+    /// No answer came before our own timer (status 0): the request may still be under way.
+    pub timed_out: bool,
 }
 
 /// What the sender should do after a reply.

@@ -258,11 +258,13 @@ async fn run(shared: Rc<Shared>) {
             Err(_) => None,
         };
         let Some(job) = job else { break };
-        // keepalive: a request under way when the page closes still arrives.
+        // No keepalive: our timer's abort must really cancel the request, or a late answer and
+        // the retry would deliver the event twice. (When the page hides, the events are handed
+        // off with keepalive.)
         let options = Options {
             timeout_ms: REQUEST_TIMEOUT_MS,
             read_body: matches!(job, Job::Initialize(_)),
-            keepalive: true,
+            keepalive: false,
             bypass_cache: true,
         };
         let reply = transport::send(job.request(), options).await;
