@@ -145,10 +145,8 @@ pub async fn send(request: &WireRequest, options: Options) -> Reply {
             let _ = resolve.call0(&JsValue::UNDEFINED);
         }
     });
-    if set_timeout_once(&timer, f64::from(options.timeout_ms)).is_err() {
-        // Without a timer the attempt could wait forever: it is not made.
-        return Reply::default();
-    }
+    // If the page's setTimeout throws, the attempt is made without our timer.
+    let _ = set_timeout_once(&timer, f64::from(options.timeout_ms));
     let (url, for_answer) = (request.url.clone(), answer.clone());
     spawn_local(async move {
         let reply = attempt(&url, &init, options.read_body).await.unwrap_or_default();
