@@ -7,12 +7,9 @@
 //! every attempt, so a `fetch` that returns junk, throws, or never settles (ignoring the abort
 //! signal) cannot stall delivery.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use js_sys::{Date, Function, Object, Promise, Reflect};
+use js_sys::{Array, Date, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortController;
 
 use crate::core::engine::Reply;
@@ -87,16 +84,6 @@ fn call(target: &JsValue, name: &str, arg: &JsValue) -> JsValue {
     get(target, name).dyn_into::<Function>().ok().and_then(|f| f.call1(target, arg).ok()).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Waits for whatever the page's code returned, through a promise of our own: resolving it with
-/// a thenable whose `then` throws rejects it, never throws.
-async fn settled(value: JsValue) -> Option<JsValue> {
-    JsFuture::from(Promise::new(&mut |resolve, _| {
-        let _ = resolve.call1(&JsValue::UNDEFINED, &value);
-    }))
-    .await
-    .ok()
-}
-
 fn header(response: &JsValue, name: &str) -> Option<String> {
     call(&get(response, "headers"), "get", &JsValue::from_str(name)).as_string()
 }
@@ -109,54 +96,51 @@ fn retry_after_ms(response: &JsValue) -> Option<u64> {
     })
 }
 
-/// One `fetch` and its answer; `None` for anything but an HTTP answer.
-async fn attempt(url: &str, init: &Object, read_body: bool) -> Option<Reply> {
-    let response = settled(global_fetch(url, init).ok()?).await?;
-    let status = get(&response, "status").as_f64().filter(|s| (100.0..600.0).contains(s))?;
+/// Sends `request` and waits for the answer, at most `options.timeout_ms`. The attempt is
+/// settled once: by its answer, or by our timer (which also aborts it), whichever comes first.
+/// Whatever the page's `fetch` returns is raced against the timer through `Promise.race`, which
+/// never throws (a thenable whose `then` throws rejects the race).
+pub async fn send(request: &WireRequest, options: Options) -> Reply {
+    let mut controller = AbortController::new().ok();
+    let signal = controller.as_ref().map_or(JsValue::UNDEFINED, |c| c.signal().into());
+    let init = init(request, options, &signal);
+    // What the timer resolves with: no page value can be this object.
+    let expired: JsValue = Object::new().into();
+    let timer = Promise::new(&mut |resolve, _| {
+        let (controller, expired) = (controller.take(), expired.clone());
+        // The timer always fires (aborting a finished request does nothing), which also frees
+        // the one-shot closure. If the page's setTimeout throws, there is no timer.
+        let fire = Closure::once_into_js(move || {
+            if let Some(controller) = controller {
+                controller.abort();
+            }
+            let _ = resolve.call1(&JsValue::UNDEFINED, &expired);
+        });
+        let _ = set_timeout_once(&fire, f64::from(options.timeout_ms));
+    });
+    let within = |value: JsValue| JsFuture::from(Promise::race(&Array::of2(&value, &timer)));
+    let timed_out = Reply { timed_out: true, ..Reply::default() };
+    let Ok(response) = within(global_fetch(&request.url, &init).unwrap_or(JsValue::UNDEFINED)).await else {
+        return Reply::default();
+    };
+    if response == expired {
+        return timed_out;
+    }
+    let Some(status) = get(&response, "status").as_f64().filter(|s| (100.0..600.0).contains(s)) else {
+        return Reply::default();
+    };
     let mut reply = Reply {
         status: status as u16,
         retry_after_ms: retry_after_ms(&response),
         cache_control: header(&response, "Cache-Control"),
         ..Reply::default()
     };
-    if read_body {
-        reply.body = settled(call(&response, "text", &JsValue::UNDEFINED)).await?.as_string()?;
+    if options.read_body {
+        match within(call(&response, "text", &JsValue::UNDEFINED)).await {
+            Ok(text) if text == expired => return timed_out,
+            Ok(text) => reply.body = text.as_string().unwrap_or_default(),
+            Err(_) => return Reply::default(),
+        }
     }
-    Some(reply)
-}
-
-/// Sends `request` and waits for the answer, at most `options.timeout_ms`. The attempt is
-/// settled once: by its answer, or by our timer (which also aborts it), whichever comes first;
-/// the other then finds it settled.
-pub async fn send(request: &WireRequest, options: Options) -> Reply {
-    let controller = AbortController::new().ok();
-    let signal = controller.as_ref().map_or(JsValue::UNDEFINED, |c| c.signal().into());
-    let init = init(request, options, &signal);
-    let open: Rc<RefCell<Option<Function>>> = Rc::default();
-    let answer: Rc<RefCell<Option<Reply>>> = Rc::default();
-    let done = Promise::new(&mut |resolve, _| *open.borrow_mut() = Some(resolve));
-    let on_timer = open.clone();
-    let timer = Closure::once_into_js(move || {
-        let resolve = on_timer.borrow_mut().take();
-        if let Some(resolve) = resolve {
-            if let Some(controller) = controller {
-                controller.abort();
-            }
-            let _ = resolve.call0(&JsValue::UNDEFINED);
-        }
-    });
-    // If the page's setTimeout throws, the attempt is made without our timer.
-    let _ = set_timeout_once(&timer, f64::from(options.timeout_ms));
-    let (url, for_answer) = (request.url.clone(), answer.clone());
-    spawn_local(async move {
-        let reply = attempt(&url, &init, options.read_body).await.unwrap_or_default();
-        let resolve = open.borrow_mut().take();
-        if let Some(resolve) = resolve {
-            *for_answer.borrow_mut() = Some(reply);
-            let _ = resolve.call0(&JsValue::UNDEFINED);
-        }
-    });
-    let _ = JsFuture::from(done).await;
-    let reply = answer.borrow_mut().take();
-    reply.unwrap_or(Reply { timed_out: true, ..Reply::default() })
+    reply
 }

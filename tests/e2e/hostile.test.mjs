@@ -363,3 +363,32 @@ test("a groupView POST in flight when the page reloads is not sent again by the 
   assert.equal((await groupViews()).length, 1);
   await context.close();
 });
+
+// Not fixed yet (issue 13, class 8): each tab runs in its own renderer process and sees the
+// others' localStorage writes only later, so tabs tracking at once each keep maxQueue events
+// (150 here) and a tab evicting an event another tab already evicted counts it again.
+test("three tabs offline overflowing the queue report exactly the drops that happened", { timeout: 60000, todo: "class 8" }, async () => {
+  const context = await env.browser.browser.newContext();
+  const tabs = [await readyPage(context, { maxQueue: 50 })];
+  tabs.push(await newPage(context, { maxQueue: 50 }), await newPage(context, { maxQueue: 50 }));
+  await context.setOffline(true);
+  await Promise.all(
+    tabs.map((tab, t) => tab.evaluate((t) => { for (let i = 0; i < 120; i++) window.rr.search(`t${t}e${i}`); }, t)),
+  );
+  const pending = await tabs[0].evaluate(() => window.rr.pending);
+  assert.ok(pending <= 50, `the bound holds: ${pending}`);
+  await context.setOffline(false);
+  await waitFor(async () => (await Promise.all(tabs.map((t) => t.evaluate(() => window.rr.pending)))).every((n) => n === 0), {
+    timeout: 30000,
+    message: "queue emptied",
+  });
+  await tabs[0].evaluate(() => window.rr.flush());
+  const sent = (await arrived()).length;
+  const reported = (
+    await Promise.all(tabs.map((t) => t.evaluate(() => window.rrErrors.filter((e) => e.code === "queue_full").map((e) => e.message))))
+  )
+    .flat()
+    .reduce((sum, m) => sum + Number(/dropped the (\d+) oldest/.exec(m)[1]), 0);
+  assert.equal(reported, 360 - sent, `reported ${reported} drops; ${sent} of 360 were sent`);
+  await context.close();
+});
