@@ -91,6 +91,13 @@ pub fn field(object: &JsValue, key: &str) -> JsValue {
     }
 }
 
+/// `{list}[{i}]{field}`, the name of an argument inside a list (one copy of the formatting for
+/// every such name).
+#[inline(never)]
+pub fn nth(list: &str, i: usize, field: &str) -> String {
+    format!("{list}[{i}]{field}")
+}
+
 fn absent(value: &JsValue) -> bool {
     value.is_undefined() || value.is_null()
 }
@@ -115,7 +122,7 @@ impl Call {
         let array = elements(value, 1, 100).ok_or_else(|| self.error(argument, Invalid::IdList, value))?;
         let mut items = Vec::with_capacity(array.len());
         for (i, v) in array.iter().enumerate() {
-            items.push(self.item(&format!("{argument}[{i}]"), v)?);
+            items.push(self.item(&nth(argument, i, ""), v)?);
         }
         Ok(items)
     }
@@ -198,12 +205,12 @@ impl Call {
         let mut items = Vec::with_capacity(array.len());
         for (i, line) in array.iter().enumerate() {
             if !line.is_object() {
-                return Err(self.error(format!("order.items[{i}]"), Invalid::Id, line));
+                return Err(self.error(nth("order.items", i, ""), Invalid::Id, line));
             }
             items.push(OrderItem {
-                id: self.item(&format!("order.items[{i}].id"), &field(line, "id"))?,
-                quantity: self.quantity(&format!("order.items[{i}].qnt"), &field(line, "qnt"))?,
-                price: self.price(&format!("order.items[{i}].price"), &field(line, "price"))?,
+                id: self.item(&nth("order.items", i, ".id"), &field(line, "id"))?,
+                quantity: self.quantity(&nth("order.items", i, ".qnt"), &field(line, "qnt"))?,
+                price: self.price(&nth("order.items", i, ".price"), &field(line, "price"))?,
             });
         }
         Ok(items)
