@@ -55,11 +55,7 @@ async function load(input) {
 export class Tracker {
   constructor(config) {
     if (glue) return new glue.Tracker(config);
-    let keys = [];
-    try {
-      keys = Object.keys(Object(config));
-    } catch (e) {} // the wasm refuses it once loaded
-    for (const key of keys) {
+    for (const key of Object.keys(Object(config))) {
       if (SECRET.test(key.replace(/[-_]/g, "").toLowerCase())) {
         const e = new TypeError(`retailrocket-tracker: config key \`${key}\` looks like a secret and was refused; keep secrets on your server`);
         e.code = "config_secret";
@@ -90,14 +86,8 @@ function early(config) {
       real = null;
       console.warn(`retailrocket-tracker: ${e.message}`);
     }
-    // A call that throws must not cost the ones after it.
-    for (const call of calls.splice(0)) {
-      try {
-        if (real) real[call[0]](...call[1]);
-      } catch (e) {}
-    }
-    return real;
-  });
+    for (const call of calls.splice(0)) if (real) real[call[0]](...call[1]);
+  }).then(() => real, () => real); // never rejects, even if a replayed call throws
   const t = {};
   for (const m of FALSE.concat(VOID)) {
     t[m] = (...args) => {

@@ -112,6 +112,8 @@ pub struct Reply {
     pub retry_after_ms: Option<u64>,
     /// The server's `Cache-Control`.
     pub cache_control: Option<String>,
+    /// No answer came before our own timer (status 0): the request may still be under way.
+    pub timed_out: bool,
 }
 
 /// What the sender should do after a reply.
@@ -156,12 +158,12 @@ pub struct Engine {
     page: Page,
     /// The keys of the events whose request is under way.
     in_flight: Vec<String>,
-    /// Whether that request can outlive the page (no CORS preflight): a direct GET, or a POST
-    /// to a same-origin relay.
-    in_flight_survives_unload: bool,
-    /// Keys handed to the browser on unload (taken out of storage); only these are put back
-    /// when their send fails.
+    /// Keys taken out of storage when the page was hidden: handed to the browser, or left to
+    /// their request under way. Only these are put back when their send fails.
     handed_off: Vec<String>,
+    /// The page is going away (`pagehide`): a request that ends without an answer now may
+    /// still have reached the server, and no new one is started.
+    leaving: bool,
     /// The visitor a session handshake under way was asked for.
     handshake_for: Option<SessionExternalId>,
     /// The visitor the once-per-page session check under way was asked for.
@@ -238,8 +240,8 @@ impl Engine {
             pvid,
             page: Page::default(),
             in_flight: Vec::new(),
-            in_flight_survives_unload: false,
             handed_off: Vec::new(),
+            leaving: false,
             handshake_for: None,
             refresh_for: None,
             backoff: Backoff::default(),
@@ -528,7 +530,7 @@ impl Engine {
 
     /// The next request to send, if any. `nonce` defeats caches along the way.
     pub fn next_job(&mut self, nonce: u64) -> Option<Job> {
-        if self.consent != Consent::Granted {
+        if self.consent != Consent::Granted || self.leaving {
             return None;
         }
         let job = if let Some(relay) = self.config.relay_url.clone() {
@@ -552,10 +554,8 @@ impl Engine {
             };
             self.direct(&entry, &session, nonce)
         };
-        if let Job::Deliver { events, request } = &job {
+        if let Job::Deliver { events, .. } = &job {
             self.in_flight = events.iter().map(|e| e.key.clone()).collect();
-            let same_origin_relay = self.config.relay_url.as_deref().is_some_and(is_same_origin_path);
-            self.in_flight_survives_unload = request.method == Method::Get || same_origin_relay;
         }
         Some(job)
     }
@@ -563,8 +563,9 @@ impl Engine {
     /// The page is being hidden and may never come back: hands the waiting events to the
     /// browser at once (sent with `keepalive`, which outlives the page) and takes them out of
     /// storage, so the next page load does not send them twice. The events already in flight
-    /// are taken out too; their request is under way. A send that fails while the page still
-    /// lives is put back in its place by [`complete_handed_off`](Self::complete_handed_off).
+    /// are taken out too, always (even during a backoff): they are left to their request, never
+    /// sent a second time by a hand-off or by the next page. A send that fails while the page
+    /// still lives is put back in its place (see [`settle`](Self::settle)).
     ///
     /// Only requests that need no CORS preflight are handed off (one cannot be relied on during
     /// unload): direct GETs up to the first POST, or one batch to a same-origin relay. The rest
@@ -573,20 +574,18 @@ impl Engine {
     /// Nothing is handed off during a backoff (the server asked us to wait), and a relay never
     /// gets a second batch while one is under way (one batch per visitor at a time).
     pub fn hand_off(&mut self, now_ms: u64, scope: HandOff) -> Vec<Job> {
+        let own_only = scope == HandOff::OwnEvents;
+        let relay_busy = self.config.relay_url.is_some() && !self.in_flight.is_empty();
+        for key in std::mem::take(&mut self.in_flight) {
+            self.queue.remove(&key);
+            self.handed_off.push(key);
+        }
         let shared_wait = self.durable.queue.get(&self.wait_key()).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
         if self.consent != Consent::Granted || self.backoff.failures() > 0 || shared_wait > now_ms {
             return Vec::new();
         }
-        let own_only = scope == HandOff::OwnEvents;
         if own_only && self.config.relay_url.is_some() {
             return Vec::new();
-        }
-        let relay_busy = self.config.relay_url.is_some() && !self.in_flight.is_empty();
-        if self.in_flight_survives_unload && !own_only {
-            for key in std::mem::take(&mut self.in_flight) {
-                self.queue.remove(&key);
-                self.handed_off.push(key);
-            }
         }
         if relay_busy {
             return Vec::new();
@@ -631,9 +630,22 @@ impl Engine {
         let _ = self.durable.queue.set(&self.wait_key(), &until_ms.to_string());
     }
 
+    /// The page is going away (`pagehide`), or back (`pageshow`, from the back/forward cache).
+    pub fn page_leaving(&mut self, leaving: bool) {
+        self.leaving = leaving;
+    }
+
     /// Applies a reply's verdict to one event: done, dropped and reported, or kept for a retry
-    /// (put back in its place if it had been handed off).
-    fn settle(&mut self, sending: &Sending, status: u16) -> Verdict {
+    /// (put back in its place if it had been taken out when the page was hidden).
+    ///
+    /// Where the browser hides a request's fate, the event is not put back, choosing a possible
+    /// loss over a possible duplicate: a request that ends without an answer while the page is
+    /// going away (the browser cancels it with the page, maybe after it reached the server), and
+    /// a `keepalive` hand-off our timer gave up on (the browser does not cancel those; it may
+    /// still arrive).
+    fn settle(&mut self, sending: &Sending, reply: &Reply, keepalive: bool) -> Verdict {
+        let status = reply.status;
+        let fate_unknown = status == 0 && (self.leaving || (keepalive && reply.timed_out));
         let v = verdict(status);
         let was_handed_off =
             self.handed_off.iter().position(|k| *k == sending.key).map(|i| self.handed_off.swap_remove(i));
@@ -645,7 +657,9 @@ impl Engine {
             }
             // Only an event this page handed off comes back; one removed on purpose meanwhile
             // (forget, opt-out, the queue bound, another tab) stays removed.
-            Verdict::Retry if was_handed_off.is_some() => self.queue.restore(&sending.key, &sending.line),
+            Verdict::Retry if was_handed_off.is_some() && !fate_unknown => {
+                self.queue.restore(&sending.key, &sending.line)
+            }
             Verdict::Retry => {}
         }
         v
@@ -656,7 +670,7 @@ impl Engine {
     pub fn complete_handed_off(&mut self, job: &Job, reply: &Reply) {
         if let Job::Deliver { events, .. } = job {
             events.iter().for_each(|e| {
-                self.settle(e, reply.status);
+                self.settle(e, reply, true);
             });
         }
     }
@@ -694,7 +708,7 @@ impl Engine {
             events.iter().for_each(|e| self.queue.remove(&e.key));
             return Next::Continue;
         }
-        let mut verdicts = events.iter().map(|e| self.settle(e, reply.status)).collect::<Vec<_>>();
+        let mut verdicts = events.iter().map(|e| self.settle(e, reply, false)).collect::<Vec<_>>();
         if verdicts.pop() != Some(Verdict::Retry) {
             self.backoff.succeeded();
             return Next::Continue;
@@ -1315,5 +1329,94 @@ mod tests {
         let ids: Vec<_> = sent[1..].iter().map(|u| u.split('?').next().unwrap().rsplit('/').next().unwrap()).collect();
         assert_eq!(ids, ["1", "2", "3"]);
         assert_eq!(stored_events(&stores), 0);
+    }
+
+    fn timed_out() -> Reply {
+        Reply { timed_out: true, ..Reply::default() }
+    }
+
+    #[test]
+    fn an_event_in_flight_when_the_page_goes_away_is_left_to_its_request_never_sent_again() {
+        let stores = Stores::memory();
+        let mut e = engine(&stores);
+        e.track(vec![view(1)], 1);
+        run(&mut e, session_ok);
+        e.track(vec![view(2), view(3), view(4)], 2);
+        let in_flight = e.next_job(1).unwrap();
+        let handed = e.hand_off(2, HandOff::Queue);
+        let urls: Vec<_> = handed.iter().map(|j| j.request().url.clone()).collect();
+        assert!(urls.len() == 2 && urls[0].contains("/3?") && urls[1].contains("/4?"), "not /2 again: {urls:?}");
+        e.page_leaving(true);
+        assert_eq!(e.next_job(3), None, "nothing new starts while the page goes away");
+        // The browser cancels the page's requests as it goes: no answer, fate unknown.
+        e.complete(&in_flight, &status(0), 0.5);
+        for job in &handed {
+            e.complete_handed_off(job, &status(0));
+        }
+        assert_eq!(stored_events(&stores), 0, "the next page sends none of them again");
+        assert_eq!(engine(&stores).pending(), 0);
+    }
+
+    #[test]
+    fn a_retry_in_flight_during_a_backoff_is_not_sent_again_by_the_next_page() {
+        let stores = Stores::memory();
+        let mut e = engine(&stores);
+        e.track(vec![view(1)], 1);
+        run(&mut e, session_ok);
+        e.track(vec![view(2), view(3)], 2);
+        let first = e.next_job(1).unwrap();
+        assert_eq!(e.complete(&first, &status(503), 0.5), Next::Wait(1_000));
+        let retry = e.next_job(2).unwrap();
+        assert_eq!(e.hand_off(3, HandOff::Queue), vec![], "nothing new is handed to a failing server");
+        e.page_leaving(true);
+        e.complete(&retry, &status(0), 0.5);
+        assert_eq!(stored_events(&stores), 1, "only the event not yet sent is kept");
+        let mut next = engine(&stores);
+        let (sent, _) = run(&mut next, |_| ok(""));
+        assert_eq!(sent.len(), 1);
+        assert!(sent[0].contains("/3?"), "{sent:?}");
+    }
+
+    #[test]
+    fn a_group_view_post_in_flight_is_left_to_its_request_and_comes_back_only_if_the_page_lives() {
+        let group = || Event::GroupView { items: vec![ItemId::parse("5").unwrap()], stock: None, recom_item: None };
+        for leaving in [true, false] {
+            let stores = Stores::memory();
+            let mut e = engine(&stores);
+            e.track(vec![view(1)], 1);
+            run(&mut e, session_ok);
+            e.track(vec![group()], 2);
+            let post = e.next_job(1).unwrap();
+            assert_eq!(post.request().method, Method::Post);
+            assert_eq!(e.hand_off(2, HandOff::Queue), vec![]);
+            assert_eq!(stored_events(&stores), 0, "kept by its request, not by storage");
+            e.page_leaving(leaving);
+            e.complete(&post, &status(0), 0.5);
+            assert_eq!(stored_events(&stores), usize::from(!leaving), "leaving: {leaving}");
+        }
+    }
+
+    #[test]
+    fn a_hand_off_our_timer_gave_up_on_may_still_land_and_is_not_put_back() {
+        let stores = Stores::memory();
+        let mut e = engine(&stores);
+        e.track(vec![view(1)], 1);
+        run(&mut e, session_ok);
+        e.track(vec![view(2), view(3)], 2);
+        let handed = e.hand_off(2, HandOff::Queue);
+        assert_eq!(handed.len(), 2);
+        // The page lives on (a tab switch). One keepalive request outlasts our timer; the
+        // browser failed the other outright.
+        e.complete_handed_off(&handed[0], &timed_out());
+        e.complete_handed_off(&handed[1], &status(0));
+        let (sent, _) = run(&mut e, |_| ok(""));
+        assert_eq!(sent.len(), 1);
+        assert!(sent[0].contains("/3?"), "only the failed one is sent again: {sent:?}");
+        // A regular request our timer gave up on was aborted: it is retried.
+        e.track(vec![view(4)], 3);
+        let job = e.next_job(4).unwrap();
+        assert_eq!(e.complete(&job, &timed_out(), 0.5), Next::Wait(1_000));
+        assert_eq!(e.pending(), 1);
+        e.page_leaving(false);
     }
 }

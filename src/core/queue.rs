@@ -236,14 +236,12 @@ impl<S: Store> Queue<S> {
         for key in self.durable.keys_with_prefix(PREFIX) {
             // A space is 8 hex digits and a colon; the old keys have a 13-digit time there.
             if let (Some(rest), Some(line)) = (key.strip_prefix(PREFIX), self.durable.get(&key)) {
-                if rest.as_bytes().get(8) != Some(&b':')
-                    && self.durable.set(&(self.prefix.clone() + rest), &line).is_ok()
-                {
+                if rest.as_bytes().get(8) != Some(&b':') {
+                    self.restore(&(self.prefix.clone() + rest), &line);
                     self.durable.remove(&key);
                 }
             }
         }
-        self.stale = true;
     }
 
     /// Takes the count of unreadable lines dropped since the last call.

@@ -113,6 +113,13 @@ fn scalar_text(value: &JsValue) -> Option<String> {
     value.as_f64().filter(|n| n.is_finite()).and_then(|_| decimal_text(value))
 }
 
+/// `{list}[{i}]{field}`, the name of an argument inside a list (one copy of the formatting for
+/// every such name).
+#[inline(never)]
+pub fn nth(list: &str, i: usize, field: &str) -> String {
+    format!("{list}[{i}]{field}")
+}
+
 fn absent(value: &JsValue) -> bool {
     value.is_undefined() || value.is_null()
 }
@@ -137,7 +144,7 @@ impl Call {
         let array = elements(value, 1, 100).ok_or_else(|| self.error(argument, Invalid::IdList, value))?;
         let mut items = Vec::with_capacity(array.len());
         for (i, v) in array.iter().enumerate() {
-            items.push(self.item(&format!("{argument}[{i}]"), v)?);
+            items.push(self.item(&nth(argument, i, ""), v)?);
         }
         Ok(items)
     }
@@ -258,7 +265,7 @@ impl Call {
         };
         let mut out = Vec::with_capacity(lines.len());
         for (i, line) in lines.iter().enumerate() {
-            let at = if is_array(value) == Some(true) { format!("{argument}[{i}]") } else { argument.to_owned() };
+            let at = if is_array(value) == Some(true) { nth(argument, i, "") } else { argument.to_owned() };
             if !line.is_object() {
                 return Err(self.error(at, Invalid::Options, line));
             }
@@ -286,12 +293,12 @@ impl Call {
         let mut items = Vec::with_capacity(array.len());
         for (i, line) in array.iter().enumerate() {
             if !line.is_object() {
-                return Err(self.error(format!("order.items[{i}]"), Invalid::Id, line));
+                return Err(self.error(nth("order.items", i, ""), Invalid::Id, line));
             }
             items.push(OrderItem {
-                id: self.item(&format!("order.items[{i}].id"), &field(line, "id"))?,
-                quantity: self.quantity(&format!("order.items[{i}].qnt"), &field(line, "qnt"))?,
-                price: self.price(&format!("order.items[{i}].price"), &field(line, "price"))?,
+                id: self.item(&nth("order.items", i, ".id"), &field(line, "id"))?,
+                quantity: self.quantity(&nth("order.items", i, ".qnt"), &field(line, "qnt"))?,
+                price: self.price(&nth("order.items", i, ".price"), &field(line, "price"))?,
             });
         }
         Ok(items)

@@ -10,7 +10,7 @@ use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
-use super::args::{elements, field, Call};
+use super::args::{elements, field, nth, Call};
 use super::sender::Shared;
 use super::tracker::{track_recommendation, Tracker};
 use crate::core::engine::{Consent, Engine};
@@ -167,12 +167,12 @@ fn categories(call: Call, params: &JsValue) -> Result<(Vec<u64>, Vec<String>), I
         });
         let n = v.as_f64().or(digits.flatten());
         let id = n.ok_or(Invalid::Category).and_then(recs::category_id);
-        ids.push(id.map_err(|p| InputError::new(call.0, format!("params.categoryIds[{i}]"), p))?);
+        ids.push(id.map_err(|p| InputError::new(call.0, nth("params.categoryIds", i, ""), p))?);
     }
     let mut paths = Vec::new();
     for (i, v) in list("categoryPaths")?.iter().enumerate() {
         let path = v.as_string().ok_or(Invalid::Category).and_then(|s| recs::category_path(&s));
-        paths.push(path.map_err(|p| InputError::new(call.0, format!("params.categoryPaths[{i}]"), p))?);
+        paths.push(path.map_err(|p| InputError::new(call.0, nth("params.categoryPaths", i, ""), p))?);
     }
     if ids.is_empty() && paths.is_empty() {
         return Err(InputError::new(call.0, "params.categoryIds", Invalid::IdList));

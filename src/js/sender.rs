@@ -155,6 +155,18 @@ impl Shared {
         }
     }
 
+    /// `pagehide` (the page is going away, or into the back/forward cache) or `pageshow`.
+    fn on_leaving(self: &Rc<Self>, leaving: bool) {
+        if let Ok(mut engine) = self.engine.try_borrow_mut() {
+            engine.page_leaving(leaving);
+        }
+        if leaving {
+            self.on_hidden();
+        } else {
+            self.wake();
+        }
+    }
+
     fn hand_off(self: &Rc<Self>, scope: HandOff) {
         let jobs = match self.engine.try_borrow_mut() {
             Ok(mut engine) => engine.hand_off(now_ms(), scope),
@@ -217,8 +229,8 @@ fn listen(shared: &Rc<Shared>) {
     };
     let window_target: &web_sys::EventTarget = window.as_ref();
     let mut listeners = vec![
-        Listener::new(window_target, "pagehide", with(|s, _| s.on_hidden())),
-        Listener::new(window_target, "pageshow", with(|s, _| s.wake())),
+        Listener::new(window_target, "pagehide", with(|s, _| s.on_leaving(true))),
+        Listener::new(window_target, "pageshow", with(|s, _| s.on_leaving(false))),
         Listener::new(window_target, "online", with(|s, _| s.wake())),
         Listener::new(
             window_target,
@@ -278,11 +290,13 @@ async fn run(shared: Rc<Shared>) {
             Err(_) => None,
         };
         let Some(job) = job else { break };
-        // keepalive: a request under way when the page closes still arrives.
+        // No keepalive: our timer's abort must really cancel the request, or a late answer and
+        // the retry would deliver the event twice. (When the page hides, the events are handed
+        // off with keepalive; the one under way is left to this request: see `Engine::hand_off`.)
         let options = Options {
             timeout_ms: REQUEST_TIMEOUT_MS,
             read_body: matches!(job, Job::Initialize(_)),
-            keepalive: true,
+            keepalive: false,
             bypass_cache: true,
         };
         let reply = transport::send(job.request(), options).await;

@@ -311,8 +311,9 @@ impl Tracker {
             let stock = call
                 .opt_text("order.stockId", &field(&order, "stockId"))?
                 .or_else(|| Self::default_stock(engine).cloned());
-            order_lines(&transaction, &items, stock.as_ref())
-                .map_err(|line| InputError::new("order", format!("order.items[{line}].qnt"), Invalid::Quantity))
+            order_lines(&transaction, &items, stock.as_ref()).map_err(|line| {
+                InputError::new("order", super::args::nth("order.items", line, ".qnt"), Invalid::Quantity)
+            })
         })
     }
 

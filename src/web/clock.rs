@@ -6,8 +6,9 @@ use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(callback: &js_sys::Function, ms: f64) -> JsValue;
+    // `catch`: the page may replace `setTimeout` with something that throws.
+    #[wasm_bindgen(catch, js_name = setTimeout)]
+    fn set_timeout(callback: &js_sys::Function, ms: f64) -> Result<JsValue, JsValue>;
 }
 
 /// Milliseconds since the epoch (`Date.now()`; `SystemTime` panics on this target).
@@ -29,10 +30,13 @@ pub fn random_bytes() -> [u8; 16] {
     bytes
 }
 
-/// Resolves after `ms` milliseconds.
+/// Resolves after `ms` milliseconds (at once if the page's `setTimeout` throws: a sender that
+/// never woke up would hold the site's lock for good).
 pub async fn sleep(ms: u64) {
     let promise = Promise::new(&mut |resolve, _| {
-        set_timeout(&resolve, ms as f64);
+        if set_timeout(&resolve, ms as f64).is_err() {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
     });
     let _ = JsFuture::from(promise).await;
 }

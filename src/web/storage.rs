@@ -83,19 +83,21 @@ impl CookieStore {
         let labels: Vec<&str> = host.split('.').collect();
         // An IP address (v4 digits and dots, or a bracketed v6) has no registrable domain.
         let is_ip = host.bytes().all(|b| b.is_ascii_digit() || b == b'.') || host.contains(':') || labels.len() < 2;
-        let mut candidates: Vec<String> = Vec::new();
-        if !is_ip {
-            for take in 2..=labels.len() {
-                candidates.push(format!("; domain={}", labels[labels.len() - take..].join(".")));
+        // Then host-only (no domain attribute) as the last resort.
+        let first = if is_ip { labels.len() + 1 } else { 2 };
+        for take in first..=labels.len() + 1 {
+            let domain = match labels.get(labels.len().wrapping_sub(take)..) {
+                Some(tail) if take <= labels.len() => format!("; domain={}", tail.join(".")),
+                _ => String::new(),
+            };
+            self.write(&domain, "rrt:probe", "1", YEAR_SECONDS);
+            let stuck = self.get("rrt:probe").is_some();
+            self.write(&domain, "rrt:probe", "", 0);
+            if stuck {
+                return Some(domain);
             }
         }
-        candidates.push(String::new());
-        candidates.into_iter().find(|domain| {
-            self.write(domain, "rrt:probe", "1", YEAR_SECONDS);
-            let stuck = self.get("rrt:probe").is_some();
-            self.write(domain, "rrt:probe", "", 0);
-            stuck
-        })
+        None
     }
 
     fn all(&self) -> Vec<(String, String)> {

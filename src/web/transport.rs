@@ -1,11 +1,16 @@
 //! Sends a [`WireRequest`] with `fetch` and reduces whatever happens to a [`Reply`]: network
 //! errors, CORS failures and timeouts all become status 0. Uses the global `fetch`, so it works
 //! in pages, workers and Node alike.
+//!
+//! The global `fetch` is the page's to replace (polyfills, monitoring scripts, broken
+//! extensions): what it returns is only read through checked paths, and our own timer settles
+//! every attempt, so a `fetch` that returns junk, throws, or never settles (ignoring the abort
+//! signal) cannot stall delivery.
 
-use js_sys::{Date, Object, Promise, Reflect};
+use js_sys::{Array, Date, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Response};
+use web_sys::AbortController;
 
 use crate::core::engine::Reply;
 use crate::core::retry::retry_after_seconds;
@@ -14,10 +19,10 @@ use crate::core::wire::{Method, WireRequest};
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_name = fetch)]
-    fn global_fetch(url: &str, init: &Object) -> Result<Promise, JsValue>;
+    fn global_fetch(url: &str, init: &Object) -> Result<JsValue, JsValue>;
 
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout_once(callback: &JsValue, ms: f64);
+    #[wasm_bindgen(catch, js_name = setTimeout)]
+    fn set_timeout_once(callback: &JsValue, ms: f64) -> Result<JsValue, JsValue>;
 }
 
 /// How the request should travel.
@@ -27,7 +32,8 @@ pub struct Options {
     pub timeout_ms: u32,
     /// Read the body (only the session handshake needs it).
     pub read_body: bool,
-    /// Let the request outlive the page (unload flush).
+    /// Let the request outlive the page: hand-offs only. The browser does not cancel an aborted
+    /// keepalive request, so one our timer gave up on may still arrive (see `Engine::settle`).
     pub keepalive: bool,
     /// Never answer from, or store in, the browser's HTTP cache (events). Recommendations leave
     /// it on: the browser honours their `Cache-Control` across page loads.
@@ -69,38 +75,72 @@ fn init(request: &WireRequest, options: Options, signal: &JsValue) -> Object {
     init
 }
 
-fn retry_after_ms(response: &Response) -> Option<u64> {
-    let header = response.headers().get("Retry-After").ok()??;
+fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `target.name(arg)`, or `undefined` if that is not a function or it throws.
+fn call(target: &JsValue, name: &str, arg: &JsValue) -> JsValue {
+    get(target, name).dyn_into::<Function>().ok().and_then(|f| f.call1(target, arg).ok()).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn header(response: &JsValue, name: &str) -> Option<String> {
+    call(&get(response, "headers"), "get", &JsValue::from_str(name)).as_string()
+}
+
+fn retry_after_ms(response: &JsValue) -> Option<u64> {
+    let header = header(response, "Retry-After")?;
     retry_after_seconds(&header).or_else(|| {
         let at = Date::parse(&header);
         at.is_finite().then(|| (at - Date::now()).max(0.0) as u64)
     })
 }
 
-/// Sends `request` and waits for the answer, at most `options.timeout_ms`.
+/// Sends `request` and waits for the answer, at most `options.timeout_ms`. The attempt is
+/// settled once: by its answer, or by our timer (which also aborts it), whichever comes first.
+/// Whatever the page's `fetch` returns is raced against the timer through `Promise.race`, which
+/// never throws (a thenable whose `then` throws rejects the race).
 pub async fn send(request: &WireRequest, options: Options) -> Reply {
-    let Ok(controller) = AbortController::new() else {
+    let mut controller = AbortController::new().ok();
+    let signal = controller.as_ref().map_or(JsValue::UNDEFINED, |c| c.signal().into());
+    let init = init(request, options, &signal);
+    // What the timer resolves with: no page value can be this object.
+    let expired: JsValue = Object::new().into();
+    let timer = Promise::new(&mut |resolve, _| {
+        let (controller, expired) = (controller.take(), expired.clone());
+        // The timer always fires (aborting a finished request does nothing), which also frees
+        // the one-shot closure. If the page's setTimeout throws, there is no timer.
+        let fire = Closure::once_into_js(move || {
+            if let Some(controller) = controller {
+                controller.abort();
+            }
+            let _ = resolve.call1(&JsValue::UNDEFINED, &expired);
+        });
+        let _ = set_timeout_once(&fire, f64::from(options.timeout_ms));
+    });
+    let within = |value: JsValue| JsFuture::from(Promise::race(&Array::of2(&value, &timer)));
+    let timed_out = Reply { timed_out: true, ..Reply::default() };
+    let Ok(response) = within(global_fetch(&request.url, &init).unwrap_or(JsValue::UNDEFINED)).await else {
         return Reply::default();
     };
-    let init = init(request, options, &controller.signal());
-    // The timer always fires (aborting a finished request does nothing), which also frees the
-    // one-shot closure; cancelling it instead would leak the closure.
-    let abort = Closure::once_into_js(move || controller.abort());
-    set_timeout_once(&abort, options.timeout_ms as f64);
-    let reply = async {
-        let response: Response = JsFuture::from(global_fetch(&request.url, &init).ok()?).await.ok()?.dyn_into().ok()?;
-        let mut reply = Reply {
-            status: response.status(),
-            retry_after_ms: retry_after_ms(&response),
-            cache_control: response.headers().get("Cache-Control").ok().flatten(),
-            body: String::new(),
-        };
-        if options.read_body {
-            let text = JsFuture::from(response.text().ok()?).await.ok()?;
-            reply.body = text.as_string().unwrap_or_default();
-        }
-        Some(reply)
+    if response == expired {
+        return timed_out;
     }
-    .await;
-    reply.unwrap_or_default()
+    let Some(status) = get(&response, "status").as_f64().filter(|s| (100.0..600.0).contains(s)) else {
+        return Reply::default();
+    };
+    let mut reply = Reply {
+        status: status as u16,
+        retry_after_ms: retry_after_ms(&response),
+        cache_control: header(&response, "Cache-Control"),
+        ..Reply::default()
+    };
+    if options.read_body {
+        match within(call(&response, "text", &JsValue::UNDEFINED)).await {
+            Ok(text) if text == expired => return timed_out,
+            Ok(text) => reply.body = text.as_string().unwrap_or_default(),
+            Err(_) => return Reply::default(),
+        }
+    }
+    reply
 }

@@ -239,3 +239,156 @@ test("two trackers with different partnerIds on one origin each send their own e
   assert.deepEqual(sent, [["from A 1", PARTNER_ID], ["from A 2", PARTNER_ID], ["from B 1", other], ["from B 2", other]]);
   await context.close();
 });
+
+/** Replaces the page's fetch: the first call gets `first(url, init)`, later ones the real fetch. Records each call's keepalive. */
+const misbehaveOnce = (page, kind) =>
+  page.evaluate((kind) => {
+    const real = window.fetch;
+    window.fetchLog = [];
+    let calls = 0;
+    window.fetch = (url, init) => {
+      window.fetchLog.push({ url: String(url), keepalive: !!(init && init.keepalive) });
+      if (calls++ > 0) return real(url, init);
+      return kind === "undefined" ? undefined : new Promise(() => {}); // never settles, ignores the signal
+    };
+  }, kind);
+
+test("a page fetch that returns undefined costs one attempt; flush() resolves and the event arrives once", { timeout: 40000 }, async () => {
+  const context = await env.browser.browser.newContext();
+  const page = await readyPage(context);
+  await misbehaveOnce(page, "undefined");
+  await track(page, "after junk");
+  assert.equal(await page.evaluate(() => window.rr.flush().then(() => "resolved")), "resolved");
+  await waitFor(async () => (await delivered()).includes("after junk"), { timeout: 5000 });
+  assert.equal(await page.evaluate(() => window.rr.flush().then(() => window.rr.pending)), 0);
+  assert.deepEqual(await arrived(), ["after junk"]);
+  await context.close();
+});
+
+test("a page fetch that never settles cannot stall delivery: our timer ends the attempt, for every tab", { timeout: 40000 }, async () => {
+  const context = await env.browser.browser.newContext();
+  const page = await readyPage(context);
+  await misbehaveOnce(page, "hang");
+  await track(page, "after hang");
+  const other = await newPage(context);
+  await track(other, "from the other tab");
+  const started = Date.now();
+  assert.equal(await page.evaluate(() => window.rr.flush().then(() => "resolved")), "resolved");
+  const waited = Date.now() - started;
+  assert.ok(waited >= 9000 && waited < 14000, `flush resolved after ${waited} ms (the request timeout is 10 s)`);
+  await waitFor(async () => (await delivered()).length === 2, { timeout: 8000, message: "both delivered" });
+  assert.deepEqual((await arrived()).sort(), ["after hang", "from the other tab"], "each once");
+  const log = await page.evaluate(() => window.fetchLog);
+  assert.ok(log.length >= 2 && log.every((c) => c.keepalive === false), `regular sends are not keepalive: ${JSON.stringify(log)}`);
+  await context.close();
+});
+
+test("hand-offs, and only they, use keepalive", async () => {
+  const context = await env.browser.browser.newContext();
+  // Lock grants take 400 ms, so the page is hidden before its sender gets to the events.
+  await context.addInitScript(() => {
+    const request = navigator.locks.request.bind(navigator.locks);
+    navigator.locks.request = (...args) => new Promise((r) => setTimeout(r, 400)).then(() => request(...args));
+  });
+  const page = await readyPage(context);
+  await page.evaluate(() => {
+    const real = window.fetch;
+    window.fetchLog = [];
+    window.fetch = (url, init) => {
+      window.fetchLog.push(!!(init && init.keepalive));
+      return real(url, init);
+    };
+  });
+  await page.evaluate(() => {
+    window.rr.search("h1");
+    window.rr.search("h2");
+    Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
+    document.dispatchEvent(new Event("visibilitychange"));
+  });
+  await waitFor(async () => (await delivered()).length === 2);
+  await page.evaluate(() => {
+    delete document.visibilityState;
+    document.dispatchEvent(new Event("visibilitychange"));
+    window.rr.search("h3");
+  });
+  await waitFor(async () => (await delivered()).length === 3);
+  assert.deepEqual(await page.evaluate(() => window.fetchLog), [true, true, false]);
+  await context.close();
+});
+
+/** Reloads `page` 150 ms after `start()`, then lets the next page's tracker send what it finds. */
+async function reloadWhileInFlight(page, start) {
+  await start();
+  await page.waitForTimeout(150); // the scenario: the reload comes while the request is under way
+  await reloadTestPage(page);
+  await createTracker(page, env.stack.mockUrl);
+  await page.evaluate(() => window.rr.flush());
+  assert.equal(await page.evaluate(() => window.rr.pending), 0);
+  await waitFor(async () => (await mockRequests(env.stack.mockUrl)).every((r) => r.status !== null), {
+    message: "every request answered",
+  });
+}
+
+test("a request in flight when the page reloads is not sent again by the next page", async () => {
+  const context = await env.browser.browser.newContext();
+  const page = await readyPage(context);
+  env.stack.mock.fault({ match: "/1.0/event/search/", delayMs: 600, count: 1 });
+  await reloadWhileInFlight(page, () => track(page, "slow first", "second", "third"));
+  assert.deepEqual((await arrived()).sort(), ["second", "slow first", "third"], "each once");
+  await context.close();
+});
+
+test("a retry after a 503 in flight when the page reloads is not sent again by the next page", async () => {
+  const context = await env.browser.browser.newContext();
+  const page = await readyPage(context);
+  env.stack.mock.fault({ match: "/1.0/event/search/", status: 503, count: 1 });
+  env.stack.mock.fault({ match: "/1.0/event/search/", delayMs: 600, count: 1 });
+  await reloadWhileInFlight(page, async () => {
+    await track(page, "retried", "waiting");
+    await waitFor(async () => (await arrived()).length === 2, { message: "the retry is under way" });
+  });
+  assert.deepEqual(await arrived(), ["retried", "retried", "waiting"], "the 503, its retry, then the next");
+  await context.close();
+});
+
+test("a groupView POST in flight when the page reloads is not sent again by the next page", async () => {
+  const context = await env.browser.browser.newContext();
+  const page = await readyPage(context);
+  const groupViews = () => mockRequests(env.stack.mockUrl, `/1.0/event/groupView/${PARTNER_ID}`);
+  env.stack.mock.fault({ match: "/1.0/event/groupView/", delayMs: 600, count: 1 });
+  await reloadWhileInFlight(page, async () => {
+    await page.evaluate(() => window.rr.groupView([101, 102]));
+    await waitFor(async () => (await groupViews()).length === 1, { message: "the POST is under way" });
+  });
+  assert.equal((await groupViews()).length, 1);
+  await context.close();
+});
+
+// Not fixed yet (issue 13, class 8): each tab runs in its own renderer process and sees the
+// others' localStorage writes only later, so tabs tracking at once each keep maxQueue events
+// (150 here) and a tab evicting an event another tab already evicted counts it again.
+test("three tabs offline overflowing the queue report exactly the drops that happened", { timeout: 60000, todo: "class 8" }, async () => {
+  const context = await env.browser.browser.newContext();
+  const tabs = [await readyPage(context, { maxQueue: 50 })];
+  tabs.push(await newPage(context, { maxQueue: 50 }), await newPage(context, { maxQueue: 50 }));
+  await context.setOffline(true);
+  await Promise.all(
+    tabs.map((tab, t) => tab.evaluate((t) => { for (let i = 0; i < 120; i++) window.rr.search(`t${t}e${i}`); }, t)),
+  );
+  const pending = await tabs[0].evaluate(() => window.rr.pending);
+  assert.ok(pending <= 50, `the bound holds: ${pending}`);
+  await context.setOffline(false);
+  await waitFor(async () => (await Promise.all(tabs.map((t) => t.evaluate(() => window.rr.pending)))).every((n) => n === 0), {
+    timeout: 30000,
+    message: "queue emptied",
+  });
+  await tabs[0].evaluate(() => window.rr.flush());
+  const sent = (await arrived()).length;
+  const reported = (
+    await Promise.all(tabs.map((t) => t.evaluate(() => window.rrErrors.filter((e) => e.code === "queue_full").map((e) => e.message))))
+  )
+    .flat()
+    .reduce((sum, m) => sum + Number(/dropped the (\d+) oldest/.exec(m)[1]), 0);
+  assert.equal(reported, 360 - sent, `reported ${reported} drops; ${sent} of 360 were sent`);
+  await context.close();
+});
