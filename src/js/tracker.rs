@@ -376,10 +376,9 @@ impl Tracker {
     pub fn recom_track(
         &self,
         #[wasm_bindgen(js_name = methodName, unchecked_param_type = "string")] method_name: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "unknown")] to: JsValue,
+        #[wasm_bindgen(js_name = to, unchecked_param_type = "unknown")] _to: JsValue,
         #[wasm_bindgen(js_name = productIds, unchecked_param_type = "ProductId[]")] product_ids: JsValue,
     ) -> bool {
-        let _ = to;
         let call = Call("recomTrack");
         self.track(&|_, _| {
             let method = call.text("methodName", &method_name)?;
