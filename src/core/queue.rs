@@ -112,8 +112,15 @@ impl<S: Store> Queue<S> {
             self.rescan();
         }
         while self.known.len() >= self.max {
-            let oldest = self.known.remove(0);
-            // Another tab may have delivered it a moment ago: only a stored event is dropped.
+            // A tab makes room among its own events only, so two tabs never drop (and report)
+            // the same event: each drop is counted once, by the tab that tracked it. A queue full
+            // of other tabs' events drops the new one.
+            let Some(own) = self.known.iter().position(|key| self.is_own(key)) else {
+                pushed.dropped += 1;
+                return pushed;
+            };
+            let oldest = self.known.remove(own);
+            // The site's sender may have delivered it a moment ago: only a stored event is dropped.
             if self.read(&oldest).is_some() {
                 self.remove(&oldest);
                 pushed.dropped += 1;
@@ -404,6 +411,33 @@ mod tests {
         let before = store.ops.get();
         assert_eq!(q.push(&view(5, 4)).dropped, 1);
         assert_eq!(store.ops.get() - before, 3, "read, remove and write at the bound");
+    }
+
+    #[test]
+    fn tabs_make_room_among_their_own_events_so_a_drop_is_counted_once() {
+        let storage = MemoryStore::default();
+        let mut a = Queue::new(storage.clone(), "aaaa", 3);
+        let mut b = Queue::new(storage.clone(), "bbbb", 3);
+        a.push(&view(1, 1));
+        b.push(&view(2, 2));
+        a.mark_stale();
+        b.mark_stale();
+        a.push(&view(3, 3));
+        b.mark_stale();
+        // Both tabs see the queue full at once: each drops one of its own, never the other's.
+        assert_eq!(a.push(&view(4, 4)).dropped, 1);
+        assert_eq!(b.push(&view(5, 5)).dropped, 1);
+        let mut all = Queue::new(storage.clone(), "cccc", 3);
+        let ids: Vec<_> = drain(&mut all).iter().map(|r| r.event.path_id().unwrap().get()).collect();
+        assert_eq!(ids, [3, 4, 5], "1 (a's oldest) and 2 (b's oldest) made room");
+        // A tab with nothing of its own in a full queue drops the event it is given.
+        let full = MemoryStore::default();
+        let mut other = Queue::new(full.clone(), "bbbb", 2);
+        other.push(&view(1, 1));
+        other.push(&view(2, 2));
+        let mut late = Queue::new(full, "cccc", 2);
+        assert_eq!(late.push(&view(3, 3)).dropped, 1);
+        assert_eq!(late.len(), 2);
     }
 
     #[test]
