@@ -156,7 +156,15 @@ pub fn open(mode: StorageMode, consent: bool) -> Stores {
         StorageMode::Cookie => (None, if consent { cookie() } else { None }),
         StorageMode::Memory => (None, None),
     };
-    let queue = local.clone().unwrap_or_else(|| memory.clone());
+    // Where localStorage was asked for and refused (missing, null, or throwing on access), the
+    // queue behaves as a storage that refuses every write: events spill to memory, are still
+    // sent by this page, and `onError` hears `storage_unavailable` once, as for a full one.
+    let wanted_local = matches!(mode, StorageMode::Auto | StorageMode::Local);
+    let queue = match &local {
+        Some(local) => local.clone(),
+        None if wanted_local => Rc::new(MemoryStore::with_capacity(0)),
+        None => memory.clone(),
+    };
     let chain: Vec<SharedStore> = [local, cookie].into_iter().flatten().chain([memory]).collect();
     Stores { ids: Rc::new(Chain(chain)), queue }
 }
