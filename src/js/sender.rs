@@ -157,10 +157,12 @@ impl Shared {
         };
         for job in jobs {
             let shared = self.clone();
+            let options =
+                Options { timeout_ms: REQUEST_TIMEOUT_MS, read_body: false, keepalive: true, bypass_cache: true };
+            // Requested here, in the page's event handler: a closing page may run nothing later.
+            let reply = transport::send(job.request(), options);
             spawn_local(async move {
-                let options =
-                    Options { timeout_ms: REQUEST_TIMEOUT_MS, read_body: false, keepalive: true, bypass_cache: true };
-                let reply = transport::send(job.request(), options).await;
+                let reply = reply.await;
                 if let Ok(mut engine) = shared.engine.try_borrow_mut() {
                     engine.complete_handed_off(&job, &reply);
                 }

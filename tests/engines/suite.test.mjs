@@ -25,7 +25,7 @@ const TRIES = 6;
  */
 const KNOWN_FAILING = {
   chromium: ["unload: navigating away", "unload: window.close()", "unload: the browser closing"],
-  firefox: ["unload: the browser closing", "unload: window.close()", "unload: navigating away"],
+  firefox: ["unload: the browser closing"],
   webkitgtk: ["unload: navigating away while"],
   wpe: ["recommendations:", "back and forward", "unload: navigating away"],
 };
