@@ -12,7 +12,7 @@ use wasm_bindgen_futures::spawn_local;
 
 use super::recommend::Recs;
 use super::report::Reporter;
-use crate::core::engine::{Engine, HandOff, Job, Next, OPT_OUT_KEY};
+use crate::core::engine::{Engine, HandOff, Job, Next, Reply, OPT_OUT_KEY};
 use crate::core::identity::VISITOR_KEY;
 use crate::core::queue::PREFIX;
 use crate::web::clock::{jitter, now_ms, sleep};
@@ -163,6 +163,10 @@ impl Shared {
             let reply = transport::send(job.request(), options);
             spawn_local(async move {
                 let reply = reply.await;
+                let wait = settle_wait(&shared, &job, &reply);
+                if wait > 0 {
+                    sleep(wait).await;
+                }
                 if let Ok(mut engine) = shared.engine.try_borrow_mut() {
                     engine.complete_handed_off(&job, &reply);
                 }
@@ -175,6 +179,11 @@ impl Shared {
     fn pending(&self) -> usize {
         self.engine.try_borrow_mut().map(|mut e| e.pending()).unwrap_or(0)
     }
+}
+
+/// How long to wait before a reply is settled (see `Engine::settle_after_ms`).
+fn settle_wait(shared: &Shared, job: &Job, reply: &Reply) -> u64 {
+    shared.engine.try_borrow().map(|e| e.settle_after_ms(job, reply)).unwrap_or(0)
 }
 
 /// Follows the page: hidden → hand off; visible, online, back from the cache, or another tab
@@ -263,6 +272,10 @@ async fn run(shared: Rc<Shared>) {
             bypass_cache: true,
         };
         let reply = transport::send(job.request(), options).await;
+        let wait = settle_wait(&shared, &job, &reply);
+        if wait > 0 {
+            sleep(wait).await;
+        }
         let next = match shared.engine.try_borrow_mut() {
             Ok(mut engine) => engine.complete(&job, &reply, jitter()),
             Err(_) => Next::Continue,

@@ -24,8 +24,6 @@ const TRIES = 6;
  * run and report as TODO (a failure is printed, it does not fail the run).
  */
 const KNOWN_FAILING = {
-  chromium: ["unload: navigating away", "unload: window.close()", "unload: the browser closing"],
-  firefox: ["unload: the browser closing"],
   webkitgtk: ["unload: navigating away while"],
   wpe: ["recommendations:", "back and forward", "unload: navigating away"],
 };
