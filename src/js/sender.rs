@@ -186,8 +186,8 @@ fn settle_wait(shared: &Shared, job: &Job, reply: &Reply) -> u64 {
     shared.engine.try_borrow().map(|e| e.settle_after_ms(job, reply)).unwrap_or(0)
 }
 
-/// Follows the page: hidden → hand off; visible, online, back from the cache, or another tab
-/// queued something → send.
+/// Follows the page: hidden or unloading → hand off; visible, online, back from the cache, or
+/// another tab queued something → send.
 fn listen(shared: &Rc<Shared>) {
     let Some(window) = web_sys::window() else {
         return;
@@ -204,6 +204,10 @@ fn listen(shared: &Rc<Shared>) {
     let window_target: &web_sys::EventTarget = window.as_ref();
     let mut listeners = vec![
         Listener::new(window_target, "pagehide", with(|s, _| s.on_hidden())),
+        // WebKit fires only `beforeunload` (no pagehide, no visibilitychange) when a page is
+        // navigated away from before it finished loading. Handing off twice is harmless: what
+        // the first hand-off took out of storage is not in the queue for the second.
+        Listener::new(window_target, "beforeunload", with(|s, _| s.on_hidden())),
         Listener::new(window_target, "pageshow", with(|s, _| s.wake())),
         Listener::new(window_target, "online", with(|s, _| s.wake())),
         Listener::new(

@@ -24,8 +24,8 @@ const TRIES = 6;
  * run and report as TODO (a failure is printed, it does not fail the run).
  */
 const KNOWN_FAILING = {
-  webkitgtk: ["unload: navigating away while"],
-  wpe: ["recommendations:", "back and forward", "unload: navigating away"],
+  // JSC 2.38's baseline JIT (BBQ) miscompiles one function of the module: see the README.
+  wpe: ["recommendations:"],
 };
 
 for (const engine of selectedEngines()) {
