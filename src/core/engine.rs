@@ -43,6 +43,13 @@ pub const OPT_OUT_KEY: &str = "rrt:optout";
 /// Most events handed to the browser at once when the page is hidden.
 pub const HAND_OFF_LIMIT: usize = 50;
 
+/// How long a handed-off event whose request got no answer at all (status 0) waits before it
+/// goes back in storage. A page that is being closed or navigated away hears its keepalive
+/// requests fail (Chromium, Firefox) while the browser goes on to deliver them; such a page
+/// does not live this long, so the next page does not send the event again. A page that lives
+/// on (a hidden tab) puts it back after the wait, and it is retried.
+pub const HAND_OFF_NO_ANSWER_WAIT_MS: u64 = 2_000;
+
 /// Until when (ms since the epoch) the site's sender waits out a backoff, for the other tabs:
 /// a tab that is not the sender must not hand events to a server that is failing. Stored beside
 /// the queue.
@@ -665,6 +672,20 @@ impl Engine {
         v
     }
 
+    /// How long to wait before passing `reply` to [`complete`](Self::complete) or
+    /// [`complete_handed_off`](Self::complete_handed_off): [`HAND_OFF_NO_ANSWER_WAIT_MS`] when
+    /// the request got no answer and carried an event this page handed off, else 0.
+    pub fn settle_after_ms(&self, job: &Job, reply: &Reply) -> u64 {
+        match job {
+            Job::Deliver { events, .. }
+                if reply.status == 0 && events.iter().any(|e| self.handed_off.contains(&e.key)) =>
+            {
+                HAND_OFF_NO_ANSWER_WAIT_MS
+            }
+            _ => 0,
+        }
+    }
+
     /// Takes the reply to a job from [`hand_off`](Self::hand_off). No backoff here: the next
     /// regular send decides.
     pub fn complete_handed_off(&mut self, job: &Job, reply: &Reply) {
@@ -920,6 +941,36 @@ mod tests {
         e.track(vec![view(1), view(2), view(3)], 1);
         assert_eq!(e.take_problems(), [Problem::QueueFull { dropped: 1, max: 2 }]);
         assert_eq!(e.pending(), 2);
+    }
+
+    #[test]
+    fn a_handed_off_request_without_an_answer_is_settled_only_after_a_wait() {
+        // A closing page hears its keepalive requests fail while the browser delivers them: it
+        // must not put them back at once (the next page would send them again).
+        let stores = Stores::memory();
+        let mut e = engine(&stores);
+        e.track(vec![view(1)], 1);
+        run(&mut e, session_ok);
+        e.track(vec![view(2), view(3)], 2);
+        let in_flight = e.next_job(2).unwrap();
+        let handed = e.hand_off(2, HandOff::Queue);
+        assert_eq!(handed.len(), 1);
+        assert_eq!(e.settle_after_ms(&in_flight, &status(0)), HAND_OFF_NO_ANSWER_WAIT_MS);
+        assert_eq!(e.settle_after_ms(&handed[0], &status(0)), HAND_OFF_NO_ANSWER_WAIT_MS);
+        assert_eq!(e.settle_after_ms(&handed[0], &status(503)), 0, "a server's answer is settled at once");
+        assert_eq!(e.settle_after_ms(&handed[0], &ok("")), 0);
+        // A page that lives on through the wait puts the events back, and they are sent again.
+        e.complete_handed_off(&handed[0], &status(0));
+        e.complete(&in_flight, &status(0), 0.5);
+        assert_eq!(stored_events(&stores), 2);
+
+        // Events that were never handed off are settled at once.
+        let mut fresh = engine(&Stores::memory());
+        fresh.track(vec![view(1)], 1);
+        run(&mut fresh, session_ok);
+        fresh.track(vec![view(2)], 2);
+        let job = fresh.next_job(2).unwrap();
+        assert_eq!(fresh.settle_after_ms(&job, &status(0)), 0);
     }
 
     #[test]

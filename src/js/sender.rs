@@ -12,7 +12,7 @@ use wasm_bindgen_futures::spawn_local;
 
 use super::recommend::Recs;
 use super::report::Reporter;
-use crate::core::engine::{Engine, HandOff, Job, Next, OPT_OUT_KEY};
+use crate::core::engine::{Engine, HandOff, Job, Next, Reply, OPT_OUT_KEY};
 use crate::core::identity::VISITOR_KEY;
 use crate::core::queue::PREFIX;
 use crate::web::clock::{jitter, now_ms, sleep};
@@ -174,10 +174,16 @@ impl Shared {
         };
         for job in jobs {
             let shared = self.clone();
+            let options =
+                Options { timeout_ms: REQUEST_TIMEOUT_MS, read_body: false, keepalive: true, bypass_cache: true };
+            // Requested here, in the page's event handler: a closing page may run nothing later.
+            let reply = transport::send(job.request(), options);
             spawn_local(async move {
-                let options =
-                    Options { timeout_ms: REQUEST_TIMEOUT_MS, read_body: false, keepalive: true, bypass_cache: true };
-                let reply = transport::send(job.request(), options).await;
+                let reply = reply.await;
+                let wait = settle_wait(&shared, &job, &reply);
+                if wait > 0 {
+                    sleep(wait).await;
+                }
                 if let Ok(mut engine) = shared.engine.try_borrow_mut() {
                     engine.complete_handed_off(&job, &reply);
                 }
@@ -212,8 +218,13 @@ impl Shared {
     }
 }
 
-/// Follows the page: hidden → hand off; visible, online, back from the cache, or another tab
-/// queued something → send.
+/// How long to wait before a reply is settled (see `Engine::settle_after_ms`).
+fn settle_wait(shared: &Shared, job: &Job, reply: &Reply) -> u64 {
+    shared.engine.try_borrow().map(|e| e.settle_after_ms(job, reply)).unwrap_or(0)
+}
+
+/// Follows the page: hidden or unloading → hand off; visible, online, back from the cache, or
+/// another tab queued something → send.
 fn listen(shared: &Rc<Shared>) {
     let Some(window) = web_sys::window() else {
         return;
@@ -230,6 +241,11 @@ fn listen(shared: &Rc<Shared>) {
     let window_target: &web_sys::EventTarget = window.as_ref();
     let mut listeners = vec![
         Listener::new(window_target, "pagehide", with(|s, _| s.on_leaving(true))),
+        // WebKit fires only `beforeunload` (no pagehide, no visibilitychange) when a page is
+        // navigated away from before it finished loading. Handing off twice is harmless: what
+        // the first hand-off took out of storage is not in the queue for the second. (Not
+        // `on_leaving`: a navigation another script cancels is followed by no pageshow.)
+        Listener::new(window_target, "beforeunload", with(|s, _| s.on_hidden())),
         Listener::new(window_target, "pageshow", with(|s, _| s.on_leaving(false))),
         Listener::new(window_target, "online", with(|s, _| s.wake())),
         Listener::new(
@@ -300,6 +316,10 @@ async fn run(shared: Rc<Shared>) {
             bypass_cache: true,
         };
         let reply = transport::send(job.request(), options).await;
+        let wait = settle_wait(&shared, &job, &reply);
+        if wait > 0 {
+            sleep(wait).await;
+        }
         let next = match shared.engine.try_borrow_mut() {
             Ok(mut engine) => engine.complete(&job, &reply, jitter()),
             Err(_) => Next::Continue,

@@ -170,7 +170,15 @@ pub fn open(mode: StorageMode, consent: bool, rcuid: bool) -> Stores {
         StorageMode::Cookie => (None, if consent { cookie() } else { None }),
         StorageMode::Memory => (None, None),
     };
-    let queue = local.clone().unwrap_or_else(|| memory.clone());
+    // Where localStorage was asked for and refused (missing, null, or throwing on access), the
+    // queue behaves as a storage that refuses every write: events spill to memory, are still
+    // sent by this page, and `onError` hears `storage_unavailable` once, as for a full one.
+    let wanted_local = matches!(mode, StorageMode::Auto | StorageMode::Local);
+    let queue = match &local {
+        Some(local) => local.clone(),
+        None if wanted_local => Rc::new(MemoryStore::with_capacity(0)),
+        None => memory.clone(),
+    };
     let cookies =
         if rcuid { cookie.clone().or_else(|| CookieStore::open().map(|s| Rc::new(s) as SharedStore)) } else { None };
     let chain: Vec<SharedStore> = [local, cookie].into_iter().flatten().chain([memory]).collect();

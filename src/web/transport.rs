@@ -7,6 +7,8 @@
 //! every attempt, so a `fetch` that returns junk, throws, or never settles (ignoring the abort
 //! signal) cannot stall delivery.
 
+use std::future::Future;
+
 use js_sys::{Array, Date, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -19,8 +21,12 @@ use crate::core::wire::{Method, WireRequest};
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_name = fetch)]
+    // `fetch(url, init)`, never `fetch(new Request(…))`: Firefox drops a keepalive request made
+    // from a Request object when the page closes while it is under way.
     fn global_fetch(url: &str, init: &Object) -> Result<JsValue, JsValue>;
 
+    // `catch`: Firefox throws from setTimeout while it tears a page down; the request must
+    // still go out (it is the unload hand-off), only without its timeout.
     #[wasm_bindgen(catch, js_name = setTimeout)]
     fn set_timeout_once(callback: &JsValue, ms: f64) -> Result<JsValue, JsValue>;
 }
@@ -100,7 +106,11 @@ fn retry_after_ms(response: &JsValue) -> Option<u64> {
 /// settled once: by its answer, or by our timer (which also aborts it), whichever comes first.
 /// Whatever the page's `fetch` returns is raced against the timer through `Promise.race`, which
 /// never throws (a thenable whose `then` throws rejects the race).
-pub async fn send(request: &WireRequest, options: Options) -> Reply {
+///
+/// The request is made when this is called, not when the future is first polled: a page being
+/// hidden hands its events off from the event handler itself, and Firefox runs no more tasks or
+/// microtasks of a page it is closing.
+pub fn send(request: &WireRequest, options: Options) -> impl Future<Output = Reply> {
     let mut controller = AbortController::new().ok();
     let signal = controller.as_ref().map_or(JsValue::UNDEFINED, |c| c.signal().into());
     let init = init(request, options, &signal);
@@ -118,29 +128,32 @@ pub async fn send(request: &WireRequest, options: Options) -> Reply {
         });
         let _ = set_timeout_once(&fire, f64::from(options.timeout_ms));
     });
-    let within = |value: JsValue| JsFuture::from(Promise::race(&Array::of2(&value, &timer)));
-    let timed_out = Reply { timed_out: true, ..Reply::default() };
-    let Ok(response) = within(global_fetch(&request.url, &init).unwrap_or(JsValue::UNDEFINED)).await else {
-        return Reply::default();
-    };
-    if response == expired {
-        return timed_out;
-    }
-    let Some(status) = get(&response, "status").as_f64().filter(|s| (100.0..600.0).contains(s)) else {
-        return Reply::default();
-    };
-    let mut reply = Reply {
-        status: status as u16,
-        retry_after_ms: retry_after_ms(&response),
-        cache_control: header(&response, "Cache-Control"),
-        ..Reply::default()
-    };
-    if options.read_body {
-        match within(call(&response, "text", &JsValue::UNDEFINED)).await {
-            Ok(text) if text == expired => return timed_out,
-            Ok(text) => reply.body = text.as_string().unwrap_or_default(),
-            Err(_) => return Reply::default(),
+    let within = move |value: &JsValue| JsFuture::from(Promise::race(&Array::of2(value, &timer)));
+    let fetched = within(&global_fetch(&request.url, &init).unwrap_or(JsValue::UNDEFINED));
+    async move {
+        let timed_out = Reply { timed_out: true, ..Reply::default() };
+        let Ok(response) = fetched.await else {
+            return Reply::default();
+        };
+        if response == expired {
+            return timed_out;
         }
+        let Some(status) = get(&response, "status").as_f64().filter(|s| (100.0..600.0).contains(s)) else {
+            return Reply::default();
+        };
+        let mut reply = Reply {
+            status: status as u16,
+            retry_after_ms: retry_after_ms(&response),
+            cache_control: header(&response, "Cache-Control"),
+            ..Reply::default()
+        };
+        if options.read_body {
+            match within(&call(&response, "text", &JsValue::UNDEFINED)).await {
+                Ok(text) if text == expired => return timed_out,
+                Ok(text) => reply.body = text.as_string().unwrap_or_default(),
+                Err(_) => return Reply::default(),
+            }
+        }
+        reply
     }
-    reply
 }

@@ -164,7 +164,7 @@ test("a tab closed while another tab waits out a 429 leaves its events to that t
   await context.close();
 });
 
-test("with localStorage and cookies broken, events are still delivered within the session", async () => {
+test("with localStorage and cookies broken, events are still delivered within the session, and onError told", async () => {
   const context = await env.browser.browser.newContext();
   await context.addInitScript(() => {
     Object.defineProperty(window, "localStorage", { get() { throw new DOMException("denied", "SecurityError"); } });
@@ -173,7 +173,7 @@ test("with localStorage and cookies broken, events are still delivered within th
   const page = await newPage(context);
   await track(page, "s1", "s2");
   await waitFor(async () => (await delivered()).length === 2);
-  assert.deepEqual(await page.evaluate(() => window.rrErrors), []);
+  assert.deepEqual((await page.evaluate(() => window.rrErrors)).map((e) => e.code), ["storage_unavailable"]);
   await context.close();
 });
 
