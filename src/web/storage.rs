@@ -173,7 +173,8 @@ pub fn open(mode: StorageMode, consent: bool, rcuid: bool) -> Stores {
     // Where localStorage was asked for and refused (missing, null, or throwing on access), the
     // queue behaves as a storage that refuses every write: events spill to memory, are still
     // sent by this page, and `onError` hears `storage_unavailable` once, as for a full one.
-    let wanted_local = matches!(mode, StorageMode::Auto | StorageMode::Local);
+    // (Not without a page at all, as in server-side rendering: there is nothing to report.)
+    let wanted_local = matches!(mode, StorageMode::Auto | StorageMode::Local) && web_sys::window().is_some();
     let queue = match &local {
         Some(local) => local.clone(),
         None if wanted_local => Rc::new(MemoryStore::with_capacity(0)),
