@@ -12,9 +12,9 @@ export const BUDGET_GZIP_BYTES = 20 * 1024;
 export const TARGET_GZIP_BYTES = 16 * 1024;
 // 65 KB until the tracking.js parity work (issue 11: rcuid, e-mail attribution, subscriptions,
 // page context, custom data, exact decimal quantities) measured +11.9 KB and the hostile-page
-// fixes (issue 13: catching imports, per-config storage, the cookie layer) +1.0 KB; the lean-core
-// work takes it down.
-export const CEILING_GZIP_BYTES = 78 * 1024;
+// fixes (issue 13: catching imports, per-config storage, the cookie layer) +1.0 KB, the engine
+// fixes (issue 12) +0.4 KB; the lean-core work takes it down.
+export const CEILING_GZIP_BYTES = 79 * 1024;
 
 const pkg = new URL("../pkg/", import.meta.url);
 

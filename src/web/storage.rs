@@ -19,8 +19,8 @@ impl LocalStore {
     /// Opens localStorage; `None` when it is absent or access throws. Probed with a read, not a
     /// write: a full storage still holds events to send, and nothing is written before consent.
     /// (A storage that refuses writes is handled write by write: the queue spills to memory.)
-    pub fn open() -> Option<LocalStore> {
-        let storage = web_sys::window()?.local_storage().ok()??;
+    pub fn open(window: &web_sys::Window) -> Option<LocalStore> {
+        let storage = window.local_storage().ok()??;
         storage.get_item("rrt:sxid").ok()?;
         Some(LocalStore(storage))
     }
@@ -159,7 +159,8 @@ impl Store for CookieStore {
 /// for Retail Rocket's session cookie too (reading writes nothing; the engine writes it only
 /// with consent).
 pub fn open(mode: StorageMode, consent: bool, rcuid: bool) -> Stores {
-    let local = || LocalStore::open().map(|s| Rc::new(s) as SharedStore);
+    let window = web_sys::window();
+    let local = || LocalStore::open(window.as_ref()?).map(|s| Rc::new(s) as SharedStore);
     let cookie = || CookieStore::open().map(|s| Rc::new(s) as SharedStore);
     let memory: SharedStore = Rc::new(MemoryStore::default());
     let (local, cookie) = match mode {
@@ -170,11 +171,11 @@ pub fn open(mode: StorageMode, consent: bool, rcuid: bool) -> Stores {
         StorageMode::Cookie => (None, if consent { cookie() } else { None }),
         StorageMode::Memory => (None, None),
     };
-    // Where localStorage was asked for and refused (missing, null, or throwing on access), the
-    // queue behaves as a storage that refuses every write: events spill to memory, are still
-    // sent by this page, and `onError` hears `storage_unavailable` once, as for a full one.
-    // (Not without a page at all, as in server-side rendering: there is nothing to report.)
-    let wanted_local = matches!(mode, StorageMode::Auto | StorageMode::Local) && web_sys::window().is_some();
+    // Where a page asked for localStorage and it was refused (missing, null, or throwing on
+    // access), the queue behaves as a storage that refuses every write: events spill to memory,
+    // are still sent by this page, and `onError` hears `storage_unavailable` once, as for a full
+    // one. (A server, with no window, keeps events in memory without a word.)
+    let wanted_local = matches!(mode, StorageMode::Auto | StorageMode::Local) && window.is_some();
     let queue = match &local {
         Some(local) => local.clone(),
         None if wanted_local => Rc::new(MemoryStore::with_capacity(0)),
