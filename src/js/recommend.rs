@@ -21,6 +21,7 @@ use crate::core::recs::{self, AnswerCache, Api, Needs, Recommendation};
 use crate::core::wire::{Method, WireRequest};
 use crate::web::clock::now_ms;
 use crate::web::lifecycle::Listener;
+use crate::web::object;
 use crate::web::transport::{self, Options};
 
 /// Answers kept per URL, and requests under way (identical concurrent calls share one).
@@ -51,7 +52,7 @@ fn parse_items(body: &str) -> Option<Array> {
         for entry in Object::entries(object).iter() {
             let pair: Array = entry.unchecked_into();
             if let Some(name) = pair.get(0).as_string() {
-                let _ = Reflect::set(&mapped, &JsValue::from_str(&recs::camel_case(&name)), &pair.get(1));
+                object::set(&mapped, &recs::camel_case(&name), &pair.get(1));
             }
         }
         out.push(&mapped);
@@ -269,8 +270,8 @@ impl Tracker {
             }
         };
         let recom_options = Object::new();
-        let _ = Reflect::set(&recom_options, &JsValue::from_str("methodName"), &method_name);
-        let _ = Reflect::set(&recom_options, &JsValue::from_str("suggester"), &field(&options, "suggester"));
+        object::set(&recom_options, "methodName", &method_name);
+        object::set(&recom_options, "suggester", &field(&options, "suggester"));
         let weak = Rc::downgrade(&self.shared);
         let block_element = element.clone();
         let on_click = move |event: web_sys::Event| {

@@ -5,7 +5,7 @@
 
 use std::cell::Cell;
 
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Function, Object};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -29,7 +29,7 @@ pub struct Reporter {
 }
 
 fn set(target: &Object, key: &str, value: &str) {
-    let _ = Reflect::set(target, &JsValue::from_str(key), &JsValue::from_str(value));
+    crate::web::object::set(target, key, &JsValue::from_str(value));
 }
 
 impl Reporter {

@@ -40,8 +40,8 @@ where
         task.await;
         return Locked::Ran;
     }
-    let options = super::transport::bare_object();
-    let _ = Reflect::set(&options, &JsValue::from_str("ifAvailable"), &JsValue::TRUE);
+    let options = super::object::bare();
+    super::object::set(&options, "ifAvailable", &JsValue::TRUE);
     // The task waits here until the lock callback takes it; if the lock request fails instead
     // (opaque origins such as file:// WebViews reject it), it is still here to run unlocked.
     let slot = Rc::new(RefCell::new(Some(task)));

@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod lifecycle;
 pub mod lock;
+pub mod object;
 pub mod page;
 pub mod storage;
 pub mod transport;

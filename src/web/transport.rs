@@ -14,6 +14,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortController;
 
+use super::object;
 use crate::core::engine::Reply;
 use crate::core::retry::retry_after_seconds;
 use crate::core::wire::{Method, WireRequest};
@@ -46,20 +47,14 @@ pub struct Options {
     pub bypass_cache: bool,
 }
 
-/// An object with no prototype, for every options object handed to the browser: a page that
-/// adds `headers`, `credentials` or `mode` to `Object.prototype` cannot slip them into ours.
-pub fn bare_object() -> Object {
-    Object::create(JsValue::NULL.unchecked_ref())
-}
-
 fn put(target: &Object, key: &str, value: &JsValue) {
-    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+    object::set(target, key, value);
 }
 
 /// The `fetch` options: plain fields on a bare object (one import for all of them, rather than
 /// one per web-sys setter).
 fn init(request: &WireRequest, options: Options, signal: &JsValue) -> Object {
-    let init = bare_object();
+    let init = object::bare();
     put(&init, "mode", &"cors".into());
     // No cookies, but for the session handshake: events identify the visitor by the ids they
     // carry, as Retail Rocket's tracker sends them.
@@ -74,7 +69,7 @@ fn init(request: &WireRequest, options: Options, signal: &JsValue) -> Object {
     put(&init, "method", &if request.method == Method::Post { "POST" } else { "GET" }.into());
     if let Some(body) = &request.body {
         put(&init, "body", &body.into());
-        let headers = bare_object();
+        let headers = object::bare();
         put(&headers, "Content-Type", &"application/json".into());
         put(&init, "headers", &headers);
     }
