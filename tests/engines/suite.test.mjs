@@ -235,7 +235,9 @@ for (const engine of selectedEngines()) {
       await track("before");
       await waitFor(() => delivered().includes("before"), { message: "first page tracked" });
       await b.open(page("blank.html", "?second"));
-      await b.session.back();
+      // From the page, not WebDriver's Back: WebKitGTK's driver sometimes waits out its 60 s for
+      // a load event that a page restored from the back-forward cache never fires.
+      await run(() => setTimeout(() => history.back(), 10) && true);
       await waitFor(() => run((u) => location.href === u && document.readyState === "complete", first), {
         message: "back on the first page",
       });
