@@ -165,7 +165,7 @@
         if (!ok) return; // index.js said why
         var config = {};
         if (partnerId) config.partnerId = partnerId;
-        for (var key in extra) config[key] = extra[key];
+        Object.keys(extra).forEach(function (key) { config[key] = extra[key]; });
         var rr = new mod.Tracker(config);
         install(rr);
         return sessionKnown(rr).then(release);

@@ -150,6 +150,9 @@ pub struct Engine {
     durable: Stores,
     /// Where identity goes now: `durable.ids`, or memory while consent is not granted.
     ids: SharedStore,
+    /// Where what the shopper did is remembered (pvid, e-mail, basket, viewed): beside the
+    /// queue, in localStorage or memory, never in a cookie.
+    shopper: SharedStore,
     queue: Queue<SharedStore>,
     /// This config's space in shared storage (see [`space`]).
     space: String,
@@ -202,10 +205,13 @@ pub fn space(config: &Config) -> String {
 /// there is fine, writing is not.
 fn seeded_memory(durable: &Stores) -> Stores {
     let memory = Stores::memory();
-    for key in [identity::VISITOR_KEY, identity::SESSION_KEY, shopper::PVID_KEY] {
+    for key in [identity::VISITOR_KEY, identity::SESSION_KEY] {
         if let Some(value) = durable.ids.get(key) {
             let _ = memory.ids.set(key, &value);
         }
+    }
+    if let Some(pvid) = durable.queue.get(shopper::PVID_KEY) {
+        let _ = memory.queue.set(shopper::PVID_KEY, &pvid);
     }
     memory
 }
@@ -227,7 +233,8 @@ impl Engine {
         let cookie = durable.cookies.as_ref().filter(|_| config.session_cookie);
         let adopted = cookie.and_then(|c| RrSession::parse(&c.get(RCUID)?));
         let session = adopted.or_else(|| identity::stored_session(&*active.ids, &visitor));
-        let pvid = config.page_context.then(|| shopper::pvid(&*active.ids, random()));
+        let pvid = config.page_context.then(|| shopper::pvid(&*active.queue, random()));
+        let shopper = active.queue.clone();
         let space = space(&config);
         let mut queue = Queue::within(active.queue, &space, tab, config.max_queue as usize);
         if consent == Consent::Granted {
@@ -237,6 +244,7 @@ impl Engine {
             config,
             durable,
             ids: active.ids,
+            shopper,
             queue,
             space,
             tab: tab.to_owned(),
@@ -293,7 +301,7 @@ impl Engine {
             pvid: self.pvid.clone(),
             page_url: bounded(&self.page.url).filter(|u| page_context && !u.is_empty()),
             referrer: bounded(&self.page.referrer).filter(|_| page_context && !self.page.url.is_empty()),
-            email: event.carries_email().then(|| shopper::email(&*self.ids)).flatten(),
+            email: event.carries_email().then(|| shopper::email(&*self.shopper)).flatten(),
         }
     }
 
@@ -374,7 +382,7 @@ impl Engine {
             }
             accepted = true;
             let mut event = event;
-            shopper::follow(&*self.ids, &mut event, now_ms);
+            shopper::follow(&*self.shopper, &mut event, now_ms);
             let context = self.context(&event);
             let pushed = self.queue.push(&Record { event, at_ms: now_ms, context });
             dropped += pushed.dropped;
@@ -399,11 +407,12 @@ impl Engine {
         let _ = self.durable.ids.set(identity::VISITOR_KEY, self.visitor.as_str());
         let waiting = self.queue.first(usize::MAX);
         self.ids = self.durable.ids.clone();
+        self.shopper = self.durable.queue.clone();
         self.queue = Queue::within(self.durable.queue.clone(), &self.space, &self.tab, self.config.max_queue as usize);
         self.queue.adopt_legacy();
         self.consent = Consent::Granted;
         if let Some(pvid) = &self.pvid {
-            let _ = self.ids.set(shopper::PVID_KEY, pvid);
+            let _ = self.shopper.set(shopper::PVID_KEY, pvid);
         }
         if let Some(session) = self.session.take() {
             self.adopt_session(session);
@@ -422,8 +431,13 @@ impl Engine {
     pub fn opt_out(&mut self) {
         self.clear_queues();
         let _ = self.durable.ids.set(OPT_OUT_KEY, "1");
+        for key in shopper::KEYS {
+            self.durable.queue.remove(key);
+            self.durable.ids.remove(key);
+        }
         let memory = seeded_memory(&self.durable);
         self.ids = memory.ids;
+        self.shopper = memory.queue.clone();
         self.queue = Queue::within(memory.queue, &self.space, &self.tab, self.config.max_queue as usize);
         self.consent = Consent::Refused;
         self.in_flight.clear();
@@ -438,6 +452,8 @@ impl Engine {
             for key in [attribution::RECOM_KEY, identity::VISITOR_KEY, identity::SESSION_KEY] {
                 store.remove(key);
             }
+        }
+        for store in [&self.shopper, &self.durable.queue, &self.durable.ids] {
             for key in shopper::KEYS {
                 store.remove(key);
             }
@@ -446,6 +462,10 @@ impl Engine {
             cookie.remove(RCUID);
         }
         self.visitor = identity::renew_visitor(&*self.ids, random);
+        // A new page-view id too: the old one would link the forgotten visitor to the new one.
+        let mut reversed = random;
+        reversed.reverse();
+        self.pvid = self.config.page_context.then(|| shopper::pvid(&*self.shopper, reversed));
         self.session = None;
         self.in_flight.clear();
         self.handed_off.clear();
@@ -1469,5 +1489,44 @@ mod tests {
         assert_eq!(e.complete(&job, &timed_out(), 0.5), Next::Wait(1_000));
         assert_eq!(e.pending(), 1);
         e.page_leaving(false);
+    }
+
+    #[test]
+    fn what_the_shopper_did_stays_out_of_cookies_and_goes_with_forget_and_opt_out() {
+        use crate::core::ids::Email;
+        // localStorage refusing writes, with a cookie under it (as in Safari's old private mode).
+        let cookie = MemoryStore::default();
+        let stores = Stores {
+            ids: Rc::new(crate::core::store::Chain(vec![Rc::new(cookie.clone())])),
+            queue: Rc::new(MemoryStore::with_capacity(0)),
+            cookies: None,
+        };
+        let mut e = engine(&stores);
+        let set_email = || Event::SetEmail {
+            email: Email::parse("anna@example.com").unwrap(),
+            agreed: true,
+            contact: None,
+            custom: Vec::new(),
+            basket: Vec::new(),
+            viewed: Vec::new(),
+        };
+        e.track(vec![view(1), set_email()], 1);
+        for key in shopper::KEYS {
+            assert_eq!(cookie.get(key), None, "{key} must never become a cookie");
+        }
+        // With working storage: forget() issues a new pvid and drops the address, opt-out too.
+        let stores = Stores::memory();
+        let mut e = engine(&stores);
+        e.track(vec![set_email()], 1);
+        let before = stores.queue.get(shopper::PVID_KEY).unwrap();
+        assert!(stores.queue.get(shopper::EMAIL_KEY).is_some());
+        e.forget([9; 16]);
+        assert_eq!(stores.queue.get(shopper::EMAIL_KEY), None);
+        e.track(vec![view(2)], 2);
+        let (sent, _) = run(&mut e, session_ok);
+        assert!(!sent[1].contains(&format!("pvid={before}")), "the forgotten visitor's pvid is not reused");
+        e.track(vec![set_email()], 3);
+        e.opt_out();
+        assert_eq!(stores.queue.get(shopper::EMAIL_KEY), None);
     }
 }

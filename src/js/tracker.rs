@@ -148,8 +148,13 @@ impl Tracker {
         let mut on_load = Vec::new();
         if can_send && !PAGE_LOAD_REPORTED.replace(true) {
             on_load = landing::events(&page::search());
-            if config.page_view && config.relay_url.is_none() {
+            if config.page_view {
                 on_load.insert(0, Event::PageView);
+            }
+            // A relay takes what Retail Rocket's server API has; the rest of what the page load
+            // asks for is simply not made (the page did not call for it).
+            if config.relay_url.is_some() {
+                on_load.retain(|event| crate::core::relay::unsupported(event).is_none());
             }
         }
         let engine = Engine::open(config, stores, &tab_id(), random_bytes);
