@@ -161,13 +161,16 @@
     }
     if (!src) return Promise.resolve(warn("tracking is off: cannot tell where rrapi.js was loaded from"));
     return import(new URL("./index.js", src).href).then(function (mod) {
-      return mod.default().then(function (ok) {
-        if (!ok) return; // index.js said why
-        var config = {};
-        if (partnerId) config.partnerId = partnerId;
-        Object.keys(extra).forEach(function (key) { config[key] = extra[key]; });
-        var rr = new mod.Tracker(config);
-        install(rr);
+      var config = {};
+      if (partnerId) config.partnerId = partnerId;
+      Object.keys(extra).forEach(function (key) { config[key] = extra[key]; });
+      var loading = mod.default();
+      // Made while the module loads: calls made meanwhile are kept (up to 100) and replayed.
+      var rr = new mod.Tracker(config);
+      install(rr);
+      return loading.then(function (ok) {
+        // Not loaded, or a config the module refused: index.js said why.
+        if (!ok || !rr.sessionExternalId) return;
         return sessionKnown(rr).then(release);
       });
     });

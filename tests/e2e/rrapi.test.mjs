@@ -77,6 +77,9 @@ let site; // the store's origin
 let cdn; // serves pkg/ with CORS, as a CDN does
 
 /** A static server: the store's `pages` (with `html`), the files of pkg/ under /pkg/ (with `pkg`). */
+// While set, the .wasm is held back until this promise settles (a slow download).
+let wasmHeld = null;
+
 function startServer({ html = false, pkg = false, cors = false }) {
   const server = http.createServer(async (req, res) => {
     const { pathname } = new URL(req.url, "http://x");
@@ -88,6 +91,7 @@ function startServer({ html = false, pkg = false, cors = false }) {
     if (pkg && pathname.startsWith("/pkg/") && !pathname.includes("..")) {
       try {
         const body = await readFile(path.join(REPO_ROOT, "pkg", pathname.slice("/pkg/".length)));
+        if (pathname.endsWith(".wasm")) await wasmHeld;
         res.writeHead(200, { ...headers, "Content-Type": pathname.endsWith(".wasm") ? "application/wasm" : "text/javascript" });
         return res.end(body);
       } catch {
@@ -156,6 +160,26 @@ test("the store's snippet with rrapi.js from a CDN: rrApiOnReady runs in order (
   assert.equal(errors.length, 1, errors.join("\n"));
   assert.match(errors[0], /rrApiOnReady callback threw/);
   await context.close();
+});
+
+test("calls made on rrApi while the module still downloads are kept and sent once it is ready", async () => {
+  let release;
+  wasmHeld = new Promise((resolve) => (release = resolve));
+  try {
+    const { context, page } = await open(storePage({ src: `${cdn.host}/pkg/rrapi.js`, mockUrl: env.stack.mockUrl }));
+    // rrapi.js has run and put its methods in place; the .wasm is still on its way.
+    await page.waitForFunction(() => window.rrApi && window.rrApi.tracker, null, { timeout: 10000 });
+    assert.equal(await page.evaluate(() => window.rrApi.view(555)), true, "kept, as the early tracker keeps calls");
+    release();
+    await waitFor(async () => (await events()).some((r) => r.path === `/1.0/event/view/${PARTNER_ID}/555`), {
+      timeout: 10000,
+      message: "the view made during the download",
+    });
+    await context.close();
+  } finally {
+    release();
+    wasmHeld = null;
+  }
 });
 
 test("rrApi takes every method under tracking.js's names and argument forms", async () => {
