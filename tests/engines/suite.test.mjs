@@ -24,6 +24,9 @@ const TRIES = 6;
  * run and report as TODO (a failure is printed, it does not fail the run).
  */
 const KNOWN_FAILING = {
+  // Left while loading, Chromium once sent one event of the 6 twice (1 run in about 8): see the
+  // README.
+  chromium: ["unload: navigating away while"],
   // Left while loading, WebKit sometimes loses one event of the 6: see the README.
   webkitgtk: ["unload: navigating away while"],
   // JSC 2.38's baseline JIT (BBQ) miscompiles one function of the module: see the README.
