@@ -3,37 +3,13 @@
 // and consent.
 import assert from "node:assert/strict";
 import { beforeEach, test } from "node:test";
-import { PARTNER_ID, mockRequests, useStack, waitFor } from "./harness.mjs";
-import { call, createTracker, openTestPage, reloadTestPage } from "./page.mjs";
+import { mockRequests, useStack, waitFor } from "./harness.mjs";
+import { call, createTracker, reloadTestPage, searchEvents } from "./page.mjs";
 
 const env = useStack();
 beforeEach(() => env.stack.mock.reset());
 
-const searches = async () =>
-  (await mockRequests(env.stack.mockUrl, `/1.0/event/search/${PARTNER_ID}`)).map((r) => ({
-    phrase: r.query.searchPhrase,
-    status: r.status,
-    at: r.at,
-  }));
-const delivered = async () => (await searches()).filter((r) => r.status === 200).map((r) => r.phrase);
-
-async function newPage(context, extra) {
-  const page = await openTestPage(context, env.stack.demoUrl);
-  const created = await createTracker(page, env.stack.mockUrl, extra);
-  assert.ok(created.ok, JSON.stringify(created));
-  return page;
-}
-
-/** A page whose tracker already holds a Retail Rocket session (the handshake is done). */
-async function readyPage(context, extra) {
-  const page = await newPage(context, extra);
-  await call(page, "search", "warm-up");
-  await waitFor(async () => (await delivered()).includes("warm-up"), { message: "warm-up delivered" });
-  env.stack.mock.reset();
-  return page;
-}
-
-const track = (page, ...phrases) => page.evaluate((ps) => ps.map((p) => window.rr.search(p)), phrases);
+const { searches, delivered, newPage, readyPage, track } = searchEvents(env);
 
 test("503 three times, then 200: every event delivered once, in order", async () => {
   const context = await env.browser.browser.newContext();

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { beforeEach, test } from "node:test";
 import { PARTNER_ID, mockRequests, useStack, waitFor } from "./harness.mjs";
-import { createTracker, openTestPage, reloadTestPage } from "./page.mjs";
+import { createTracker, openTestPage, reloadTestPage, searchEvents } from "./page.mjs";
 
 const env = useStack();
 beforeEach(() => env.stack.mock.reset());
@@ -13,27 +13,7 @@ beforeEach(() => env.stack.mock.reset());
 /** Every search request that reached the mock (whatever it answered), as phrases in arrival order. */
 const arrived = async (prefix = `/1.0/event/search/${PARTNER_ID}`) =>
   (await mockRequests(env.stack.mockUrl, prefix)).map((r) => r.query.searchPhrase ?? r.path);
-const delivered = async () =>
-  (await mockRequests(env.stack.mockUrl, `/1.0/event/search/${PARTNER_ID}`))
-    .filter((r) => r.status === 200)
-    .map((r) => r.query.searchPhrase);
-
-async function newPage(context, extra) {
-  const page = await openTestPage(context, env.stack.demoUrl);
-  const created = await createTracker(page, env.stack.mockUrl, extra);
-  assert.ok(created.ok, JSON.stringify(created));
-  return page;
-}
-
-async function readyPage(context, extra) {
-  const page = await newPage(context, extra);
-  await page.evaluate(() => window.rr.search("warm-up"));
-  await waitFor(async () => (await delivered()).includes("warm-up"), { message: "warm-up delivered" });
-  env.stack.mock.reset();
-  return page;
-}
-
-const track = (page, ...phrases) => page.evaluate((ps) => ps.map((p) => window.rr.search(p)), phrases);
+const { delivered, newPage, readyPage, track } = searchEvents(env);
 
 test("page objects that throw never throw through a tracking call, and the tracker keeps working", async () => {
   const context = await env.browser.browser.newContext();

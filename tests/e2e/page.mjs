@@ -1,7 +1,8 @@
 // A blank page on the demo server's origin with the built package loaded, for tests that drive
 // the Tracker directly. It is a real page from the real server: a page Playwright makes up has no
 // address, and Chromium then blocks its requests to the loopback mock (Local Network Access).
-import { PARTNER_ID } from "./harness.mjs";
+import assert from "node:assert/strict";
+import { PARTNER_ID, mockRequests, waitFor } from "./harness.mjs";
 
 /** Imports pkg/ into the current document as `window.RR`; `window.rrErrors` collects onError. */
 export function loadPackage(page) {
@@ -54,4 +55,38 @@ export function createTracker(page, mockUrl, extra = {}) {
 /** Runs `rr.<method>(...args)` in the page and returns its result. */
 export function call(page, method, ...args) {
   return page.evaluate(([method, args]) => window.rr[method](...args), [method, args]);
+}
+
+/**
+ * Search events as the tests of delivery rules use them, over one stack (`useStack()`'s env):
+ * - `searches()`: every search request the mock received, `{ phrase, status, at }`, in order;
+ * - `delivered()`: the phrases the mock answered 200, in order;
+ * - `newPage(context, extra)`: a test page with `window.rr` made (asserting it was);
+ * - `readyPage(context, extra)`: the same, once its tracker holds a session (a warm-up search was
+ *   delivered; the mock is reset after it);
+ * - `track(page, ...phrases)`: `rr.search(phrase)` for each, returning their results.
+ */
+export function searchEvents(env) {
+  const searches = async () =>
+    (await mockRequests(env.stack.mockUrl, `/1.0/event/search/${PARTNER_ID}`)).map((r) => ({
+      phrase: r.query.searchPhrase,
+      status: r.status,
+      at: r.at,
+    }));
+  const delivered = async () => (await searches()).filter((r) => r.status === 200).map((r) => r.phrase);
+  const newPage = async (context, extra) => {
+    const page = await openTestPage(context, env.stack.demoUrl);
+    const created = await createTracker(page, env.stack.mockUrl, extra);
+    assert.ok(created.ok, JSON.stringify(created));
+    return page;
+  };
+  const readyPage = async (context, extra) => {
+    const page = await newPage(context, extra);
+    await call(page, "search", "warm-up");
+    await waitFor(async () => (await delivered()).includes("warm-up"), { message: "warm-up delivered" });
+    env.stack.mock.reset();
+    return page;
+  };
+  const track = (page, ...phrases) => page.evaluate((ps) => ps.map((p) => window.rr.search(p)), phrases);
+  return { searches, delivered, newPage, readyPage, track };
 }
