@@ -9,7 +9,7 @@
 //! When the durable store refuses a write (quota, private mode, storage off) the event is kept in
 //! memory instead and still delivered by this page.
 
-use super::record::Record;
+use super::record::{written_later, Record};
 use super::store::{MemoryStore, Store};
 
 /// Prefix of every queued event's key, whatever its space.
@@ -166,6 +166,8 @@ impl<S: Store> Queue<S> {
                         entries.push(Entry { key, line, record });
                         i += 1;
                     }
+                    // Left for the newer release that wrote it (another tab).
+                    None if written_later(&line) => i += 1,
                     None => {
                         self.remove(&key);
                         self.unreadable += 1;
@@ -364,6 +366,18 @@ mod tests {
         let ids: Vec<_> = drain(&mut q).iter().map(|r| r.event.path_id().unwrap().get()).collect();
         assert_eq!(ids, [7]);
         assert_eq!(q.take_unreadable(), 1);
+    }
+
+    #[test]
+    fn lines_of_a_later_format_version_are_left_in_storage() {
+        let storage = MemoryStore::default();
+        storage.set("rrt:q:0000000000001:x:000001", "v=2&e=view&t=1&id=1").unwrap();
+        let mut q = Queue::new(storage.clone(), "t", 10);
+        q.push(&view(7, 5));
+        let ids: Vec<_> = drain(&mut q).iter().map(|r| r.event.path_id().unwrap().get()).collect();
+        assert_eq!(ids, [7]);
+        assert_eq!(q.take_unreadable(), 0, "not counted as unreadable");
+        assert_eq!(storage.get("rrt:q:0000000000001:x:000001").as_deref(), Some("v=2&e=view&t=1&id=1"));
     }
 
     #[test]

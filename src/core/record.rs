@@ -1,6 +1,11 @@
 //! The storage form of a queued event: one short query-string line per event, e.g.
-//! `e=view&t=1732430000000&id=101&stockId=msk`. Human-readable in devtools, cheap to write, and
+//! `v=1&e=view&t=1732430000000&id=101&stockId=msk`. Human-readable in devtools, cheap to write, and
 //! re-validated when read back.
+//!
+//! `v` is the line's format version, so a later version that renames a field can still read the
+//! lines waiting in storage. Lines without one were written before versions existed and read as
+//! version 1 (the same fields). A line of a later version is left where it is, for the module that
+//! wrote it (another tab may run a newer release).
 
 use super::event::{Event, Value};
 use super::ids::{Email, ItemId};
@@ -50,11 +55,20 @@ pub struct Record {
 /// the count tells `[]` from `[""]`.
 const LIST: &str = "@";
 
+/// The format version this module writes (see the module notes).
+pub const VERSION: &str = "1";
+
+/// True for a line written by a later format version than this module reads: not ours to
+/// judge, it is neither sent nor dropped.
+pub fn written_later(line: &str) -> bool {
+    line.strip_prefix("v=").is_some_and(|rest| rest.split('&').next() != Some(VERSION))
+}
+
 impl Record {
     /// The line stored for this record.
     pub fn encode(&self) -> String {
         let mut q = Query::default();
-        q.push("e", self.event.name()).push("t", &self.at_ms.to_string());
+        q.push("v", VERSION).push("e", self.event.name()).push("t", &self.at_ms.to_string());
         if let Some(id) = self.event.path_id() {
             q.push("id", &id.to_string());
         }
@@ -74,6 +88,11 @@ impl Record {
 
     /// Reads a stored line back; `None` if it is not a valid record.
     pub fn decode(line: &str) -> Option<Record> {
+        if written_later(line) {
+            return None;
+        }
+        // Version 1, or no version (the same fields, written before versions existed).
+        let line = line.strip_prefix("v=1&").unwrap_or(line);
         let mut params = Vec::new();
         for (key, value) in parse_pairs(line)? {
             match key.strip_prefix(LIST) {
@@ -205,7 +224,87 @@ mod tests {
             at_ms: 5,
             context: Context::default(),
         };
-        assert_eq!(r.encode(), "e=view&t=5&id=101&stockId=msk");
+        assert_eq!(r.encode(), "v=1&e=view&t=5&id=101&stockId=msk");
+    }
+
+    #[test]
+    fn lines_stored_before_versions_read_as_version_1() {
+        let line = "e=view&t=5&id=101&stockId=msk&pvid=123456789012345&pageUrl=https%3A%2F%2Fshop.example%2F";
+        let record = Record::decode(line).unwrap();
+        assert_eq!(record.encode(), format!("v=1&{line}"));
+        assert!(!written_later(line) && !written_later(&record.encode()));
+    }
+
+    /// Lines exactly as the release before format versions wrote them, each with the request it
+    /// must still make, byte for byte.
+    const STORED_BEFORE_VERSIONS: [(&str, &str); 5] = [
+        (
+            "e=view&t=5&id=101&stockId=msk&pvid=123456789012345&pageUrl=https%3A%2F%2Fshop.example%2Fp%3Fx%3D1&referrer=",
+            "/1.0/event/view/PID/101?COMMON&pvid=123456789012345&pageUrl=https%3A%2F%2Fshop.example%2Fp%3Fx%3D1&referrer=\
+             &stockId=msk&_no_cache_=1",
+        ),
+        (
+            "e=search&t=6&searchPhrase=red%20dress&email=anna%40example.com",
+            "/1.0/event/search/PID?COMMON&email=anna%40example.com&searchPhrase=red%20dress&_no_cache_=1",
+        ),
+        (
+            "e=setEmail&t=7&email=a%40b.co&basket=1%2C2&isAgreedToReceiveMarketingMail=false&d.name=Anna&%40d.tags=2%3Aa%2520b%2Cc%252Cd",
+            "/1.0/event/setEmail/PID?COMMON&email=a%40b.co&basket=1%2C2&isAgreedToReceiveMarketingMail=false&d.name=Anna\
+             &d.tags=a%20b,c%2Cd&_no_cache_=1",
+        ),
+        (
+            "e=emailclick&t=8&rr_mailid=ab%2F12&utm_source=mail",
+            "/1.0/event/emailclick/PID/ab%2F12?COMMON&rr_mailid=ab%2F12&utm_source=mail&_no_cache_=1",
+        ),
+        (
+            "e=pricedrop&t=9&email=a%40b.co&items%5B0%5D.ItemId=8&items%5B0%5D.Price=9.99",
+            "/1.0/partner/PID/subscribe/pricedrop?COMMON&email=a%40b.co&items[0].ItemId=8&items[0].Price=9.99&_no_cache_=1",
+        ),
+    ];
+
+    #[test]
+    fn lines_stored_before_versions_are_delivered_as_before() {
+        use crate::core::config::{ConfigBuilder, RawValue};
+        use crate::core::engine::{space, Engine, Job, Reply};
+        use crate::core::store::Stores;
+        const PID: &str = "608423a9b126ac6ab3f8f0a5";
+        let mut b = ConfigBuilder::default();
+        b.set("partnerId", &RawValue::Text(PID.into())).unwrap();
+        b.set("trackingUrl", &RawValue::Text("http://127.0.0.1:9".into())).unwrap();
+        let config = b.build().unwrap();
+        let stores = Stores::memory();
+        for (n, (line, _)) in STORED_BEFORE_VERSIONS.iter().enumerate() {
+            let key = format!("rrt:q:{}:{:013}:oldtab:{:06}", space(&config), n + 1, n + 1);
+            stores.queue.set(&key, line).unwrap();
+        }
+        let mut engine = Engine::open(config, stores.clone(), "tab", || [7; 16]);
+        let visitor = engine.visitor().as_str().to_owned();
+        let mut sent = Vec::new();
+        while let Some(job) = engine.next_job(1) {
+            let body = if matches!(job, Job::Initialize(_)) { r#"{"sessionId":"s1"}"# } else { "" };
+            if matches!(job, Job::Deliver { .. }) {
+                sent.push(job.request().url.clone());
+            }
+            engine.complete(&job, &Reply { status: 200, body: body.into(), ..Reply::default() }, 0.5);
+        }
+        let expected: Vec<String> = STORED_BEFORE_VERSIONS
+            .iter()
+            .map(|(_, url)| {
+                let common = format!("session=s1&sessionExternalId={visitor}");
+                format!("http://127.0.0.1:9{}", url.replace("PID", PID).replace("COMMON", &common))
+            })
+            .collect();
+        assert_eq!(sent, expected);
+        assert_eq!(engine.take_problems(), vec![], "none unreadable");
+        assert_eq!(engine.pending(), 0);
+    }
+
+    #[test]
+    fn lines_of_a_later_version_are_not_ours() {
+        assert!(written_later("v=2&e=view&t=5&id=101"));
+        assert!(written_later("v=10&e=view&t=5&id=101"));
+        assert!(!written_later("v=1&e=view&t=5&id=101"));
+        assert_eq!(Record::decode("v=2&e=view&t=5&id=101"), None);
     }
 
     #[test]
