@@ -154,7 +154,7 @@ impl Tracker {
             // A relay takes what Retail Rocket's server API has; the rest of what the page load
             // asks for is simply not made (the page did not call for it).
             if config.relay_url.is_some() {
-                on_load.retain(|event| crate::core::relay::unsupported(event).is_none());
+                on_load.retain(|event| crate::core::relay::refusal(&event.parts()).is_none());
             }
         }
         let engine = Engine::open(config, stores, &tab_id(), random_bytes);
