@@ -9,7 +9,7 @@
 use super::attribution;
 use super::config::is_same_origin_path;
 use super::config::Config;
-use super::event::Event;
+use super::event::{Event, Kind};
 use super::identity;
 use super::ids::{ItemId, RrSession, SessionExternalId};
 use super::problem::Problem;
@@ -95,7 +95,7 @@ pub struct Sending {
 
 impl Sending {
     fn of(entry: &Entry) -> Sending {
-        Sending { key: entry.key.clone(), line: entry.line.clone(), event: entry.record.event.name() }
+        Sending { key: entry.key.clone(), line: entry.line.clone(), event: entry.record.parts.kind.name }
     }
 }
 
@@ -293,7 +293,7 @@ impl Engine {
         self.page = page;
     }
 
-    fn context(&self, event: &Event) -> Context {
+    fn context(&self, kind: &Kind) -> Context {
         // An empty referrer is sent empty, as Retail Rocket's tracker sends it.
         let bounded = |s: &str| (s.chars().count() <= MAX_PAGE_URL).then(|| s.to_owned());
         let page_context = self.config.page_context;
@@ -301,7 +301,7 @@ impl Engine {
             pvid: self.pvid.clone(),
             page_url: bounded(&self.page.url).filter(|u| page_context && !u.is_empty()),
             referrer: bounded(&self.page.referrer).filter(|_| page_context && !self.page.url.is_empty()),
-            email: event.carries_email().then(|| shopper::email(&*self.shopper)).flatten(),
+            email: kind.email.then(|| shopper::email(&*self.shopper)).flatten(),
         }
     }
 
@@ -375,7 +375,7 @@ impl Engine {
         let mut accepted = false;
         for event in events {
             if self.config.relay_url.is_some() {
-                if let Some(reason) = relay::unsupported(&event) {
+                if let Some(reason) = relay::refusal(&event.parts()) {
                     self.problems.push(Problem::NotRelayed { reason });
                     continue;
                 }
@@ -383,8 +383,9 @@ impl Engine {
             accepted = true;
             let mut event = event;
             shopper::follow(&*self.shopper, &mut event, now_ms);
-            let context = self.context(&event);
-            let pushed = self.queue.push(&Record { event, at_ms: now_ms, context });
+            let parts = event.parts();
+            let context = self.context(parts.kind);
+            let pushed = self.queue.push(&Record { parts, at_ms: now_ms, context });
             dropped += pushed.dropped;
             if !pushed.durable && self.consent == Consent::Granted && !self.storage_warned {
                 self.storage_warned = true;
@@ -535,16 +536,15 @@ impl Engine {
         let mut events = Vec::new();
         for entry in entries {
             match relay::envelope(&entry.record, &self.visitor) {
-                Some(envelope) => {
+                Ok(envelope) => {
                     if !events.is_empty() {
                         body.push(',');
                     }
                     body.push_str(&envelope);
                     events.push(Sending::of(&entry));
                 }
-                None => {
+                Err(reason) => {
                     self.queue.remove(&entry.key);
-                    let reason = relay::unsupported(&entry.record.event).unwrap_or("the relay cannot carry it");
                     self.problems.push(Problem::NotRelayed { reason });
                 }
             }
@@ -1390,7 +1390,7 @@ mod tests {
     #[test]
     fn events_stored_before_queues_had_spaces_are_adopted_in_order() {
         let stores = Stores::memory();
-        let record = |n| Record { event: view(n), at_ms: n, context: Default::default() }.encode();
+        let record = |n| Record::of(&view(n), n, Default::default()).encode();
         stores.queue.set("rrt:q:0000000000001:oldtab:000001", &record(1)).unwrap();
         stores.queue.set("rrt:q:0000000000002:oldtab:000002", &record(2)).unwrap();
         let mut e = engine(&stores);

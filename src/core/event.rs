@@ -1,10 +1,16 @@
-//! Shopper events, already validated, and their neutral form: a Retail Rocket event name, an
-//! optional path id and named parameters. That form is what the queue stores and what the wire
-//! builders read.
+//! Shopper events: the validated [`Event`] a tracking call makes, and its one neutral form,
+//! [`Parts`] (a kind, an optional path id, parameters named and ordered as on the wire), which is
+//! what the queue stores and what every wire form (direct GET/POST, relay envelope) is written
+//! from. Each kind of event is described once, in [`KINDS`]: its name, its path, whether it
+//! carries the shopper's e-mail, and how the relay takes it (or why it cannot); its parameters
+//! are named once, in [`Event::parts`].
+//!
+//! A new kind of event is one `Kind` in the table, one variant and its arm in `Event::parts`.
 
 use std::borrow::Cow;
 
 use super::ids::{Category, Email, ItemId, LongText, Price, Quantity, SessionExternalId, ShortText, MAX_LONG_TEXT};
+use super::json::Fields;
 
 /// One piece of custom data (`d.<key>` on the wire): the store's own fields of `setEmail`
 /// (name, gender, birthday…), or the `rrsd_*` parameters of an e-mail landing URL.
@@ -38,15 +44,6 @@ impl Custom {
             };
         ok.then(|| Custom { key: key.to_owned(), value })
     }
-}
-
-/// Which family of Retail Rocket's tracking paths an event goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route {
-    /// `/1.0/event/{name}/{partnerId}[/{id}]`.
-    Event,
-    /// `/1.0/partner/{partnerId}/subscribe/{name}`.
-    Subscribe,
 }
 
 /// One shopper event, ready to queue. Fields: `item` is the product, `stock` the stock
@@ -112,19 +109,220 @@ pub fn join_ids(items: &[ItemId]) -> String {
     out
 }
 
-/// Reads `101,102` back (empty text is an empty list); `None` if any id is malformed.
-fn split_ids(text: &str) -> Option<Vec<ItemId>> {
-    let mut out = Vec::new();
-    if !text.is_empty() {
-        for id in text.split(',') {
-            out.push(ItemId::parse(id).ok()?);
-        }
-    }
-    Some(out)
-}
-
 /// The parameters of an event, named as on the wire, in wire order.
 pub type Params = Vec<(Cow<'static, str>, Value)>;
+
+/// Which family of Retail Rocket's tracking paths an event goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `/1.0/event/{name}/{partnerId}[/{segment}]`.
+    Event,
+    /// `/1.0/partner/{partnerId}/subscribe/{name}`.
+    Subscribe,
+}
+
+/// Writes a kind's relay envelope fields from its parts; gives the server API's event name, or
+/// why the relay cannot take it (reported as `not_relayed`).
+pub type RelayFields = fn(&Parts, &mut Fields) -> Result<&'static str, &'static str>;
+
+/// One kind of event, as every encoder needs it.
+#[derive(Debug)]
+pub struct Kind {
+    /// The name on the wire, and in stored lines (`recomAddToCart` travels as `recomAddToBasket`).
+    pub name: &'static str,
+    /// The family of paths it goes to.
+    pub route: Route,
+    /// The parameter whose value ends the path when there is no id (an e-mail click's mail id).
+    pub segment: Option<&'static str>,
+    /// Retail Rocket's tracker adds the shopper's e-mail (once known) to this kind.
+    pub email: bool,
+    /// Its envelope in relay mode (Retail Rocket's server API), or why there is none.
+    pub relay: RelayFields,
+}
+
+impl PartialEq for Kind {
+    fn eq(&self, other: &Kind) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Kind {}
+
+impl Kind {
+    /// The kind stored under `name`.
+    pub fn named(name: &str) -> Option<&'static Kind> {
+        KINDS.iter().find(|kind| kind.name == name).copied()
+    }
+}
+
+/// An event in its neutral form: what the queue stores and every wire form is written from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parts {
+    /// Its kind.
+    pub kind: &'static Kind,
+    /// The product (or category) id that ends the URL path, for kinds that have one.
+    pub id: Option<String>,
+    /// Its parameters.
+    pub params: Params,
+}
+
+impl Parts {
+    /// A text parameter's value.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.params.iter().find(|(k, _)| k == key).and_then(|(_, v)| match v {
+            Value::Text(t) => Some(t.as_str()),
+            Value::List(_) => None,
+        })
+    }
+
+    /// The last segment of the URL path, if any: the id, or the kind's segment parameter.
+    pub fn segment(&self) -> Option<&str> {
+        self.id.as_deref().or_else(|| self.get(self.kind.segment?))
+    }
+
+    /// The id, as the relay writes it: `productId`.
+    fn product(&self, f: &mut Fields) -> Result<(), &'static str> {
+        f.number("productId", self.id.as_deref()).map(|_| ())
+    }
+}
+
+/// What the server API does not have, shared by the kinds it leaves out.
+const NO_SUBSCRIPTIONS: &str = "back-in-stock and price-drop subscriptions have no counterpart in Retail Rocket's \
+                                server API; they are not sent in relay mode";
+
+/// The server API takes texts of at most this many characters.
+fn fits_server_api(text: Option<&str>) -> bool {
+    text.is_some_and(|t| t.chars().count() <= super::ids::MAX_TEXT)
+}
+
+/// A recommendation block as the server API names it: the algorithm, else the block kind.
+fn recom_block(p: &Parts, f: &mut Fields) -> Result<(), &'static str> {
+    f.text("recomBlockId", p.get("suggestMethod").or(p.get("suggester"))).map(|_| ())
+}
+
+const fn kind(name: &'static str, email: bool, relay: RelayFields) -> Kind {
+    Kind { name, route: Route::Event, segment: None, email, relay }
+}
+
+const fn subscription(name: &'static str, relay: RelayFields) -> Kind {
+    Kind { name, route: Route::Subscribe, segment: None, email: false, relay }
+}
+
+/// Every kind of event, as stored lines name them.
+pub static KINDS: [&Kind; 16] = [
+    &PAGE_VIEW,
+    &VIEW,
+    &GROUP_VIEW,
+    &ADD_TO_BASKET,
+    &REMOVE_FROM_BASKET,
+    &CATEGORY_VIEW,
+    &SEARCH,
+    &ORDER,
+    &SET_EMAIL,
+    &RECOM_MOUSE_DOWN,
+    &RECOM_ADD_TO_CART,
+    &RECOM_TRACK,
+    &EMAIL_CLICK,
+    &WELCOME_SEQUENCE,
+    &BACK_IN_STOCK,
+    &PRICE_DROP,
+];
+
+static PAGE_VIEW: Kind = kind("pageView", false, |_, _| {
+    Err("pageView has no counterpart in Retail Rocket's server API; it is not sent in relay mode")
+});
+
+static VIEW: Kind = kind("view", false, |p, f| {
+    p.product(f)?;
+    f.opt_text("stockId", p.get("stockId"));
+    Ok("view")
+});
+
+static GROUP_VIEW: Kind = kind("groupView", true, |p, f| {
+    let ids = p.get(PRODUCT_IDS);
+    // The server API wants a group id; a group is named after its first product, as
+    // Retail Rocket suggests for products without variants.
+    f.number("groupId", ids.and_then(|ids| ids.split(',').next()))?.numbers("productIds", ids)?;
+    f.opt_text("stockId", p.get("stockId"));
+    Ok("groupView")
+});
+
+static ADD_TO_BASKET: Kind = kind("addToBasket", false, |p, f| {
+    p.product(f)?;
+    f.opt_text("stockId", p.get("stockId"));
+    Ok("addToBasket")
+});
+
+static REMOVE_FROM_BASKET: Kind = kind("removeFromBasket", false, |_, _| {
+    Err("removeFromBasket has no counterpart in Retail Rocket's server API; it is not sent in relay mode")
+});
+
+static CATEGORY_VIEW: Kind = kind("categoryView", false, |p, f| match p.id {
+    Some(_) => f.number("categoryId", p.id.as_deref()).map(|_| "categoryView"),
+    None => f.text("categoryPath", p.get("categoryPath")).map(|_| "categoryViewByCategoryPath"),
+});
+
+static SEARCH: Kind = kind("search", true, |p, f| {
+    let phrase = p.get("searchPhrase");
+    if !fits_server_api(phrase) {
+        return Err("Retail Rocket's server API takes a searchPhrase of at most 50 characters; it was not sent");
+    }
+    f.text("searchPhrase", phrase)?;
+    Ok("search")
+});
+
+static ORDER: Kind = kind("order", true, |p, f| {
+    let transaction = p.get("transaction");
+    if !fits_server_api(transaction) {
+        return Err("Retail Rocket's server API takes a transaction of at most 50 characters; the order was not sent");
+    }
+    p.product(f)?;
+    f.number("price", p.get("price"))?.number("quantity", p.get("qnt"))?.text("transaction", transaction)?;
+    f.opt_text("stockId", p.get("stockId"));
+    Ok("order")
+});
+
+static SET_EMAIL: Kind = kind("setEmail", false, |p, f| {
+    let contact = p
+        .get("contactExternalId")
+        .ok_or("setEmail needs options.contactExternalId in relay mode (it becomes setContact); it was not sent")?;
+    f.text("contactExternalId", Some(contact))?.text("email", p.get("email"))?;
+    Ok("setContact")
+});
+
+static RECOM_MOUSE_DOWN: Kind = kind("recomMouseDown", false, |p, f| {
+    p.product(f)?;
+    recom_block(p, f)?;
+    Ok("recomTap")
+});
+
+static RECOM_ADD_TO_CART: Kind = kind("recomAddToBasket", false, |p, f| {
+    p.product(f)?;
+    recom_block(p, f)?;
+    Ok("recomAddToBasket")
+});
+
+static RECOM_TRACK: Kind = kind("recomTrack", false, |p, f| {
+    f.text("recomBlockId", p.get("suggestMethod"))?;
+    Ok("recomBlockViewed")
+});
+
+static EMAIL_CLICK: Kind = Kind {
+    segment: Some("rr_mailid"),
+    ..kind("emailclick", false, |p, f| {
+        f.text("mailTrackingId", p.get("rr_mailid"))?;
+        Ok("emailClick")
+    })
+};
+
+static WELCOME_SEQUENCE: Kind = subscription("welcomesequence", |p, f| {
+    f.text("email", p.get("email"))?;
+    Ok("welcomeSequence")
+});
+
+static BACK_IN_STOCK: Kind = subscription("backinstock", |_, _| Err(NO_SUBSCRIPTIONS));
+
+static PRICE_DROP: Kind = subscription("pricedrop", |_, _| Err(NO_SUBSCRIPTIONS));
 
 fn push(params: &mut Params, key: &'static str, value: impl Into<String>) {
     params.push((Cow::Borrowed(key), Value::Text(value.into())));
@@ -136,93 +334,45 @@ fn push_opt(params: &mut Params, key: &'static str, value: Option<&str>) {
     }
 }
 
-/// `items[0].ItemId`: the price-drop list's keys, brackets and all.
-fn price_drop_key(i: usize, field: &str) -> String {
-    format!("items[{i}].{field}")
-}
-
 impl Event {
-    /// The event's name on the wire (`recomAddToCart` travels as `recomAddToBasket`).
-    pub fn name(&self) -> &'static str {
-        match self {
-            Event::PageView => "pageView",
-            Event::View { .. } => "view",
-            Event::GroupView { .. } => "groupView",
-            Event::AddToBasket { .. } => "addToBasket",
-            Event::RemoveFromBasket { .. } => "removeFromBasket",
-            Event::CategoryView(_) => "categoryView",
-            Event::Search { .. } => "search",
-            Event::OrderLine { .. } => "order",
-            Event::SetEmail { .. } => "setEmail",
-            Event::RecomMouseDown { .. } => "recomMouseDown",
-            Event::RecomAddToCart { .. } => "recomAddToBasket",
-            Event::RecomTrack { .. } => "recomTrack",
-            Event::EmailClick { .. } => "emailclick",
-            Event::WelcomeSequence { .. } => "welcomesequence",
-            Event::BackInStock { .. } => "backinstock",
-            Event::PriceDrop { .. } => "pricedrop",
-        }
-    }
-
-    /// The family of paths the event goes to.
-    pub fn route(&self) -> Route {
-        match self {
-            Event::WelcomeSequence { .. } | Event::BackInStock { .. } | Event::PriceDrop { .. } => Route::Subscribe,
-            _ => Route::Event,
-        }
-    }
-
-    /// Whether Retail Rocket's tracker adds the shopper's e-mail (once known) to this event.
-    pub fn carries_email(&self) -> bool {
-        matches!(self, Event::Search { .. } | Event::GroupView { .. } | Event::OrderLine { .. })
-    }
-
-    /// The product id that goes in the URL path, for events that have one.
-    pub fn path_id(&self) -> Option<ItemId> {
-        match self {
-            Event::View { item, .. }
-            | Event::AddToBasket { item, .. }
-            | Event::RemoveFromBasket { item }
-            | Event::OrderLine { item, .. }
-            | Event::RecomMouseDown { item, .. }
-            | Event::RecomAddToCart { item, .. } => Some(*item),
-            Event::CategoryView(Category::Id(id)) => Some(*id),
-            _ => None,
-        }
-    }
-
-    /// The last segment of the URL path, if the event has one: the product id, or an e-mail
-    /// click's tracking id.
-    pub fn path_segment(&self) -> Option<String> {
-        match self {
-            Event::EmailClick { mail_id, .. } => Some(mail_id.as_str().to_owned()),
-            _ => self.path_id().map(|id| id.to_string()),
-        }
-    }
-
-    /// The event's own parameters, named as on the wire (a `groupView`'s ids under
-    /// [`PRODUCT_IDS`], which the direct protocol moves into the body).
-    pub fn params(&self) -> Params {
+    /// The event's neutral form: its kind, path id and parameters, named as on the wire, in wire
+    /// order (a `groupView`'s ids under [`PRODUCT_IDS`], which the direct protocol moves into the
+    /// body). The one place that knows each event's parameters.
+    pub fn parts(&self) -> Parts {
         let mut p = Params::new();
-        match self {
-            Event::PageView | Event::RemoveFromBasket { .. } | Event::CategoryView(Category::Id(_)) => {}
-            Event::View { stock, recom_item, .. } => {
+        let (kind, id) = match self {
+            Event::PageView => (&PAGE_VIEW, None),
+            Event::View { item, stock, recom_item } => {
                 push_opt(&mut p, "stockId", stock.as_ref().map(ShortText::as_str));
                 push_opt(&mut p, "recomItemId", recom_item.map(|id| id.to_string()).as_deref());
+                (&VIEW, Some(*item))
             }
             Event::GroupView { items, stock, recom_item } => {
                 push(&mut p, PRODUCT_IDS, join_ids(items));
                 push_opt(&mut p, "stockId", stock.as_ref().map(ShortText::as_str));
                 push_opt(&mut p, "recomItemId", recom_item.map(|id| id.to_string()).as_deref());
+                (&GROUP_VIEW, None)
             }
-            Event::AddToBasket { stock, .. } => push_opt(&mut p, "stockId", stock.as_ref().map(ShortText::as_str)),
-            Event::CategoryView(Category::Path(path)) => push(&mut p, "categoryPath", path.as_str()),
-            Event::Search { phrase } => push(&mut p, "searchPhrase", phrase.as_str()),
-            Event::OrderLine { transaction, quantity, price, stock, .. } => {
+            Event::AddToBasket { item, stock } => {
+                push_opt(&mut p, "stockId", stock.as_ref().map(ShortText::as_str));
+                (&ADD_TO_BASKET, Some(*item))
+            }
+            Event::RemoveFromBasket { item } => (&REMOVE_FROM_BASKET, Some(*item)),
+            Event::CategoryView(Category::Id(id)) => (&CATEGORY_VIEW, Some(*id)),
+            Event::CategoryView(Category::Path(path)) => {
+                push(&mut p, "categoryPath", path.as_str());
+                (&CATEGORY_VIEW, None)
+            }
+            Event::Search { phrase } => {
+                push(&mut p, "searchPhrase", phrase.as_str());
+                (&SEARCH, None)
+            }
+            Event::OrderLine { transaction, item, quantity, price, stock } => {
                 push(&mut p, "transaction", transaction.as_str());
                 push(&mut p, "qnt", quantity.as_str());
                 push(&mut p, "price", price.as_str());
                 push_opt(&mut p, "stockId", stock.as_ref().map(ShortText::as_str));
+                (&ORDER, Some(*item))
             }
             Event::SetEmail { email, agreed, contact, custom, basket, viewed } => {
                 push(&mut p, "email", email.as_str());
@@ -237,133 +387,67 @@ impl Event {
                 for c in custom {
                     p.push((Cow::Owned(format!("d.{}", c.key)), c.value.clone()));
                 }
+                (&SET_EMAIL, None)
             }
-            Event::RecomMouseDown { method, suggester, .. } | Event::RecomAddToCart { method, suggester, .. } => {
+            Event::RecomMouseDown { item, method, suggester } | Event::RecomAddToCart { item, method, suggester } => {
                 push(&mut p, "suggester", suggester.as_str());
                 push_opt(&mut p, "suggestMethod", method.as_ref().map(ShortText::as_str));
+                let kind =
+                    if matches!(self, Event::RecomMouseDown { .. }) { &RECOM_MOUSE_DOWN } else { &RECOM_ADD_TO_CART };
+                (kind, Some(*item))
             }
             Event::RecomTrack { method, items } => {
                 // Retail Rocket's tracker sends the shown products as both `recomms` and `to`.
                 push(&mut p, "suggestMethod", method.as_str());
                 push(&mut p, "recomms", join_ids(items));
                 push(&mut p, "to", join_ids(items));
+                (&RECOM_TRACK, None)
             }
             Event::EmailClick { mail_id, source, url_type } => {
                 push(&mut p, "rr_mailid", mail_id.as_str());
                 push_opt(&mut p, "utm_source", source.as_ref().map(LongText::as_str));
                 push_opt(&mut p, "rr_urlType", url_type.as_ref().map(LongText::as_str));
+                (&EMAIL_CLICK, None)
             }
-            Event::WelcomeSequence { email } => push(&mut p, "email", email.as_str()),
+            Event::WelcomeSequence { email } => {
+                push(&mut p, "email", email.as_str());
+                (&WELCOME_SEQUENCE, None)
+            }
             Event::BackInStock { email, item, stock } => {
                 push(&mut p, "email", email.as_str());
                 push(&mut p, "itemId", item.to_string());
                 push_opt(&mut p, "stockId", stock.as_ref().map(ShortText::as_str));
+                (&BACK_IN_STOCK, None)
             }
             Event::PriceDrop { email, items } => {
                 push(&mut p, "email", email.as_str());
                 for (i, (item, price)) in items.iter().enumerate() {
-                    p.push((Cow::Owned(price_drop_key(i, "ItemId")), Value::Text(item.to_string())));
-                    p.push((Cow::Owned(price_drop_key(i, "Price")), Value::Text(price.as_str().to_owned())));
+                    // `items[0].ItemId`: brackets and all, as Retail Rocket's tracker sends them.
+                    p.push((Cow::Owned(format!("items[{i}].ItemId")), Value::Text(item.to_string())));
+                    p.push((Cow::Owned(format!("items[{i}].Price")), Value::Text(price.as_str().to_owned())));
                 }
+                (&PRICE_DROP, None)
             }
-        }
-        p
+        };
+        Parts { kind, id: id.map(|id: ItemId| id.to_string()), params: p }
     }
 
-    /// Rebuilds an event from its neutral form, re-validating every value. `None` if anything
-    /// is missing or malformed (a stored record from an older version, or tampered storage).
-    pub fn from_parts(name: &str, id: Option<ItemId>, params: &[(String, Value)]) -> Option<Event> {
-        let get = |key: &str| {
-            params.iter().find(|(k, _)| k == key).and_then(|(_, v)| match v {
-                Value::Text(t) => Some(t.as_str()),
-                Value::List(_) => None,
-            })
-        };
-        let text = |key: &str| get(key).map(ShortText::parse).transpose().ok();
-        let long = |key: &str| get(key).map(LongText::parse).transpose().ok();
-        let email = || Email::parse(get("email")?).ok();
-        let recom_item = get("recomItemId").map(ItemId::parse).transpose().ok()?;
-        Some(match name {
-            "pageView" => Event::PageView,
-            "view" => Event::View { item: id?, stock: text("stockId")?, recom_item },
-            "groupView" => {
-                let items = split_ids(get(PRODUCT_IDS)?)?;
-                if items.is_empty() {
-                    return None;
-                }
-                Event::GroupView { items, stock: text("stockId")?, recom_item }
-            }
-            "addToBasket" => Event::AddToBasket { item: id?, stock: text("stockId")? },
-            "removeFromBasket" => Event::RemoveFromBasket { item: id? },
-            "categoryView" => match id {
-                Some(id) => Event::CategoryView(Category::Id(id)),
-                None => Event::CategoryView(Category::path(get("categoryPath")?).ok()?),
-            },
-            "search" => Event::Search { phrase: long("searchPhrase")?? },
-            "order" => Event::OrderLine {
-                transaction: long("transaction")??,
-                item: id?,
-                quantity: Quantity::parse(get("qnt")?).ok()?,
-                price: Price::parse(get("price")?).ok()?,
-                stock: text("stockId")?,
-            },
-            "setEmail" => {
-                let mut custom = Vec::new();
-                for (key, value) in params {
-                    if let Some(key) = key.strip_prefix("d.") {
-                        custom.push(Custom::new(key, value.clone())?);
-                    }
-                }
-                Event::SetEmail {
-                    email: email()?,
-                    // Lines stored before the flag was always sent have none: the default.
-                    agreed: match get("isAgreedToReceiveMarketingMail") {
-                        None | Some("true") => true,
-                        Some("false") => false,
-                        Some(_) => return None,
-                    },
-                    contact: get("contactExternalId").map(SessionExternalId::parse).transpose().ok()?,
-                    custom,
-                    basket: split_ids(get("basket").unwrap_or(""))?,
-                    viewed: split_ids(get("viewed").unwrap_or(""))?,
-                }
-            }
-            "recomMouseDown" => {
-                Event::RecomMouseDown { item: id?, method: text("suggestMethod")?, suggester: text("suggester")?? }
-            }
-            "recomAddToBasket" => {
-                Event::RecomAddToCart { item: id?, method: text("suggestMethod")?, suggester: text("suggester")?? }
-            }
-            "recomTrack" => {
-                let items = split_ids(get("recomms")?)?;
-                if items.is_empty() {
-                    return None;
-                }
-                Event::RecomTrack { method: text("suggestMethod")??, items }
-            }
-            "emailclick" => Event::EmailClick {
-                mail_id: long("rr_mailid")??,
-                source: long("utm_source")?,
-                url_type: long("rr_urlType")?,
-            },
-            "welcomesequence" => Event::WelcomeSequence { email: email()? },
-            "backinstock" => Event::BackInStock {
-                email: email()?,
-                item: ItemId::parse(get("itemId")?).ok()?,
-                stock: text("stockId")?,
-            },
-            "pricedrop" => {
-                let mut items = Vec::new();
-                while let Some(item) = get(&price_drop_key(items.len(), "ItemId")) {
-                    let price = Price::parse(get(&price_drop_key(items.len(), "Price"))?).ok()?;
-                    items.push((ItemId::parse(item).ok()?, price));
-                }
-                if items.is_empty() {
-                    return None;
-                }
-                Event::PriceDrop { email: email()?, items }
-            }
-            _ => return None,
-        })
+    /// The event's kind.
+    pub fn kind(&self) -> &'static Kind {
+        self.parts().kind
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_found_by_its_own_name() {
+        for (i, kind) in KINDS.iter().enumerate() {
+            assert_eq!(Kind::named(kind.name), Some(*kind));
+            assert!(KINDS[..i].iter().all(|k| k.name != kind.name), "{} twice", kind.name);
+        }
+        assert_eq!(Kind::named("nope"), None);
     }
 }

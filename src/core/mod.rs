@@ -8,6 +8,7 @@ pub mod error;
 pub mod event;
 pub mod identity;
 pub mod ids;
+pub mod json;
 pub mod landing;
 pub mod order;
 pub mod problem;

@@ -1,5 +1,6 @@
-//! Property tests (proptest, native only): percent-encoding, stored-line round trips for every
-//! event kind, the value parsers, and the queue's order whatever order storage lists its keys.
+//! Property tests (proptest, native only): percent-encoding, stored-line round trips and the wire
+//! forms made from stored lines for every event kind, the value parsers, and the queue's order
+//! whatever order storage lists its keys.
 //! Each property states its reference in plain code written here, not the code under test.
 //! Case counts are kept small (see `CASES`) so `cargo test` stays quick.
 
@@ -7,15 +8,19 @@ use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
 
+use super::event::Route;
 use super::event::{Custom, Event, Value};
+use super::ids::RrSession;
 use super::ids::{
     Category, Email, ItemId, LongText, Price, Quantity, SessionExternalId, ShortText, MAX_ID, MAX_LONG_TEXT, MAX_TEXT,
 };
 use super::queue::Queue;
 use super::record::{Context, Record};
+use super::relay;
 use super::store::{MemoryStore, Store, WriteFailed};
 use super::urlenc::{decode, encode_into, encode_list, parse_pairs, Query};
 use super::wire::parse_session;
+use super::wire::{Method, Tracking};
 
 const CASES: u32 = 256;
 
@@ -529,8 +534,8 @@ fn event() -> impl Strategy<Value = Event> {
 fn record() -> impl Strategy<Value = Record> {
     (event(), any::<u64>(), option::of("[0-9]{15}"), option::of(any_text(80)), option::of(any_text(80)), email())
         .prop_map(|(event, at_ms, pvid, page_url, referrer, email)| {
-            let email = event.carries_email().then_some(email);
-            Record { event, at_ms, context: Context { pvid, page_url, referrer, email } }
+            let email = event.kind().email.then_some(email);
+            Record::of(&event, at_ms, Context { pvid, page_url, referrer, email })
         })
 }
 
@@ -542,6 +547,73 @@ proptest! {
         let line = record.encode();
         prop_assert!(line.bytes().all(|b| b.is_ascii_graphic()), "one printable line: {}", line);
         prop_assert_eq!(Record::decode(&line), Some(record.clone()), "{}", line);
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// The direct request made from a stored line: the kind's path, then the session, the page
+    /// context and the event's parameters in their order (a groupView's ids in the body), as the
+    /// reference below lays them out from the record alone.
+    #[test]
+    fn the_direct_request_lays_out_every_parameter_in_order(record in record()) {
+        let tracking = Tracking { base: "https://t.example", partner_id: "p1" };
+        let session = RrSession::parse("s1").unwrap();
+        let visitor = SessionExternalId::parse("v1").unwrap();
+        let stored = Record::decode(&record.encode()).unwrap();
+        let request = tracking.event(&stored, &session, &visitor, 7);
+        prop_assert_eq!(&request, &tracking.event(&record, &session, &visitor, 7), "storage changes nothing");
+
+        let parts = &record.parts;
+        let name = parts.kind.name;
+        let mut path = match parts.kind.route {
+            Route::Event => format!("https://t.example/1.0/event/{name}/p1"),
+            Route::Subscribe => format!("https://t.example/1.0/partner/p1/subscribe/{name}"),
+        };
+        let segment = parts.id.clone().or_else(|| parts.kind.segment.and_then(|k| parts.get(k)).map(str::to_owned));
+        if let Some(segment) = segment {
+            path = format!("{path}/{}", encode_uri_component(&segment));
+        }
+        let mut expected = vec![("session".to_owned(), "s1".to_owned()), ("sessionExternalId".into(), "v1".into())];
+        let context = &record.context;
+        for (key, value) in [("pvid", &context.pvid), ("pageUrl", &context.page_url), ("referrer", &context.referrer)] {
+            if let Some(value) = value {
+                expected.push((key.into(), value.clone()));
+            }
+        }
+        if let Some(email) = &context.email {
+            expected.push(("email".into(), email.as_str().into()));
+        }
+        let mut body = None;
+        for (key, value) in &parts.params {
+            match value {
+                Value::Text(ids) if key == "productIds" => body = Some(format!("{{\"productIds\":[{ids}]}}")),
+                Value::Text(text) => expected.push((key.to_string(), text.clone())),
+                Value::List(items) => expected.push((key.to_string(), items.join(","))),
+            }
+        }
+        expected.push(("_no_cache_".into(), "7".into()));
+        let (url, query) = request.url.split_once('?').unwrap();
+        prop_assert_eq!(url, path);
+        prop_assert_eq!(parse_pairs(query), Some(expected));
+        prop_assert_eq!(request.method == Method::Post, body.is_some());
+        prop_assert_eq!(request.body, body);
+    }
+
+    /// The relay envelope made from a stored line is the one made from the event itself, and an
+    /// event the relay cannot carry is refused with the reason it was refused at the call.
+    #[test]
+    fn the_relay_envelope_survives_storage(record in record()) {
+        let visitor = SessionExternalId::parse("v1").unwrap();
+        let stored = Record::decode(&record.encode()).unwrap();
+        let envelope = relay::envelope(&stored, &visitor);
+        prop_assert_eq!(&envelope, &relay::envelope(&record, &visitor));
+        prop_assert_eq!(envelope.as_ref().err().copied(), relay::refusal(&record.parts));
+        if let Ok(envelope) = envelope {
+            prop_assert!(envelope.starts_with("{\"") && envelope.ends_with("}}"), "{}", envelope);
+            prop_assert!(envelope.contains(r#"":{"sessionExternalId":"v1","timestamp":""#), "{}", envelope);
+        }
     }
 }
 
@@ -558,7 +630,7 @@ fn an_empty_custom_list_reads_back_empty() {
         basket: Vec::new(),
         viewed: Vec::new(),
     };
-    let record = Record { event, at_ms: 1, context: Context::default() };
+    let record = Record::of(&event, 1, Context::default());
     assert_eq!(Record::decode(&record.encode()), Some(record));
 }
 
@@ -569,11 +641,10 @@ fn an_empty_custom_list_reads_back_empty() {
 fn a_category_given_as_digits_with_spaces_is_an_id_and_reads_back() {
     let category = Category::parse(" 12").unwrap();
     assert_eq!(category, Category::Id(ItemId::parse("12").unwrap()));
-    let record = Record { event: Event::CategoryView(category), at_ms: 1, context: Context::default() };
+    let record = Record::of(&Event::CategoryView(category), 1, Context::default());
     assert_eq!(Record::decode(&record.encode()), Some(record));
     assert_eq!(Category::parse(" 0"), Err(crate::core::ids::Invalid::Category), "refused at the call, never stored");
-    let path =
-        Record { event: Event::CategoryView(Category::path("2024").unwrap()), at_ms: 1, context: Context::default() };
+    let path = Record::of(&Event::CategoryView(Category::path("2024").unwrap()), 1, Context::default());
     assert_eq!(Record::decode(&path.encode()), Some(path), "a stored path of digits stays a path");
 }
 
@@ -623,18 +694,14 @@ proptest! {
         let store = std::rc::Rc::new(Scrambled { inner: MemoryStore::default(), rank });
         let mut writer = Queue::new(store.clone(), "tab1", 1000);
         for (n, at_ms) in times.iter().enumerate() {
-            writer.push(&Record {
-                event: Event::RemoveFromBasket { item: id(n as u64 + 1) },
-                at_ms: *at_ms,
-                context: Context::default(),
-            });
+            writer.push(&Record::of(&Event::RemoveFromBasket { item: id(n as u64 + 1) }, *at_ms, Context::default()));
         }
         // A queue opened afterwards (another page) knows the events only from the listing.
         let mut reader = Queue::new(store, "tab2", 1000);
         let mut order = Vec::new();
         while let Some(entry) = reader.oldest() {
             reader.remove(&entry.key);
-            order.push(entry.record.event.path_id().map(ItemId::get));
+            order.push(entry.record.parts.id.and_then(|id| id.parse::<u64>().ok()));
         }
         let pushed: Vec<_> = (1..=times.len() as u64).map(Some).collect();
         prop_assert_eq!(order, pushed);

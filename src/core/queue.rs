@@ -9,7 +9,7 @@
 //! When the durable store refuses a write (quota, private mode, storage off) the event is kept in
 //! memory instead and still delivered by this page.
 
-use super::record::Record;
+use super::record::{written_later, Record};
 use super::store::{MemoryStore, Store};
 
 /// Prefix of every queued event's key, whatever its space.
@@ -166,6 +166,8 @@ impl<S: Store> Queue<S> {
                         entries.push(Entry { key, line, record });
                         i += 1;
                     }
+                    // Left for the newer release that wrote it (another tab).
+                    None if written_later(&line) => i += 1,
                     None => {
                         self.remove(&key);
                         self.unreadable += 1;
@@ -264,11 +266,13 @@ mod tests {
     use crate::core::ids::ItemId;
 
     fn view(n: u64, at_ms: u64) -> Record {
-        Record {
-            event: Event::View { item: ItemId::parse(&n.to_string()).unwrap(), stock: None, recom_item: None },
-            at_ms,
-            context: Default::default(),
-        }
+        let item = ItemId::parse(&n.to_string()).unwrap();
+        Record::of(&Event::View { item, stock: None, recom_item: None }, at_ms, Default::default())
+    }
+
+    /// The product ids of `records`, in order.
+    fn ids(records: Vec<Record>) -> Vec<u64> {
+        records.iter().map(|r| r.parts.id.as_deref().unwrap().parse().unwrap()).collect()
     }
 
     fn drain<S: Store>(q: &mut Queue<S>) -> Vec<Record> {
@@ -287,7 +291,7 @@ mod tests {
             assert_eq!(q.push(&view(n, 1000)), Pushed { durable: true, dropped: 0 });
         }
         assert_eq!(q.len(), 5);
-        let ids: Vec<_> = drain(&mut q).iter().map(|r| r.event.path_id().unwrap().get()).collect();
+        let ids = ids(drain(&mut q));
         assert_eq!(ids, [1, 2, 3, 4, 5]);
         assert!(q.is_empty());
     }
@@ -301,7 +305,7 @@ mod tests {
         drop(before);
         let mut after = Queue::new(storage, "tabB", 10);
         after.push(&view(3, 12));
-        let ids: Vec<_> = drain(&mut after).iter().map(|r| r.event.path_id().unwrap().get()).collect();
+        let ids = ids(drain(&mut after));
         assert_eq!(ids, [1, 2, 3]);
     }
 
@@ -315,7 +319,7 @@ mod tests {
         a.push(&view(3, 102));
         b.push(&view(4, 102));
         a.mark_stale();
-        let ids: Vec<_> = drain(&mut a).iter().map(|r| r.event.path_id().unwrap().get()).collect();
+        let ids = ids(drain(&mut a));
         assert_eq!(ids, [1, 2, 3, 4]);
         assert!(b.is_empty(), "b sees a's deliveries");
     }
@@ -325,7 +329,7 @@ mod tests {
         let mut q = Queue::new(MemoryStore::default(), "t", 3);
         let dropped: usize = (1..=5).map(|n| q.push(&view(n, n)).dropped).sum();
         assert_eq!(dropped, 2);
-        let ids: Vec<_> = drain(&mut q).iter().map(|r| r.event.path_id().unwrap().get()).collect();
+        let ids = ids(drain(&mut q));
         assert_eq!(ids, [3, 4, 5]);
     }
 
@@ -337,7 +341,7 @@ mod tests {
         assert!(q.push(&view(2, 2)).durable);
         assert!(!q.push(&view(3, 3)).durable, "quota reached");
         assert_eq!(storage.keys_with_prefix(PREFIX).len(), 2, "stored events untouched");
-        let ids: Vec<_> = drain(&mut q).iter().map(|r| r.event.path_id().unwrap().get()).collect();
+        let ids = ids(drain(&mut q));
         assert_eq!(ids, [1, 2, 3]);
     }
 
@@ -351,7 +355,7 @@ mod tests {
         q.remove(&first.key);
         assert!(!q.contains(&first.key));
         q.restore(&first.key, &first.line);
-        let ids: Vec<_> = drain(&mut q).iter().map(|r| r.event.path_id().unwrap().get()).collect();
+        let ids = ids(drain(&mut q));
         assert_eq!(ids, [1, 2, 3]);
     }
 
@@ -361,9 +365,21 @@ mod tests {
         storage.set("rrt:q:0000000000001:x:000001", "garbage").unwrap();
         let mut q = Queue::new(storage, "t", 10);
         q.push(&view(7, 5));
-        let ids: Vec<_> = drain(&mut q).iter().map(|r| r.event.path_id().unwrap().get()).collect();
+        let ids = ids(drain(&mut q));
         assert_eq!(ids, [7]);
         assert_eq!(q.take_unreadable(), 1);
+    }
+
+    #[test]
+    fn lines_of_a_later_format_version_are_left_in_storage() {
+        let storage = MemoryStore::default();
+        storage.set("rrt:q:0000000000001:x:000001", "v=2&e=view&t=1&id=1").unwrap();
+        let mut q = Queue::new(storage.clone(), "t", 10);
+        q.push(&view(7, 5));
+        let ids = ids(drain(&mut q));
+        assert_eq!(ids, [7]);
+        assert_eq!(q.take_unreadable(), 0, "not counted as unreadable");
+        assert_eq!(storage.get("rrt:q:0000000000001:x:000001").as_deref(), Some("v=2&e=view&t=1&id=1"));
     }
 
     #[test]
@@ -428,7 +444,7 @@ mod tests {
         assert_eq!(a.push(&view(4, 4)).dropped, 1);
         assert_eq!(b.push(&view(5, 5)).dropped, 1);
         let mut all = Queue::new(storage.clone(), "cccc", 3);
-        let ids: Vec<_> = drain(&mut all).iter().map(|r| r.event.path_id().unwrap().get()).collect();
+        let ids = ids(drain(&mut all));
         assert_eq!(ids, [3, 4, 5], "1 (a's oldest) and 2 (b's oldest) made room");
         // A tab with nothing of its own in a full queue drops the event it is given.
         let full = MemoryStore::default();
@@ -452,7 +468,7 @@ mod tests {
         b.remove(&delivered.key);
         assert_eq!(a.push(&view(3, 3)).dropped, 0);
         a.mark_stale();
-        let ids: Vec<_> = drain(&mut a).iter().map(|r| r.event.path_id().unwrap().get()).collect();
+        let ids = ids(drain(&mut a));
         assert_eq!(ids, [2, 3]);
     }
 }

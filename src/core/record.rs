@@ -1,8 +1,17 @@
 //! The storage form of a queued event: one short query-string line per event, e.g.
-//! `e=view&t=1732430000000&id=101&stockId=msk`. Human-readable in devtools, cheap to write, and
-//! re-validated when read back.
+//! `v=1&e=view&t=1732430000000&id=101&stockId=msk`: an event's neutral form ([`Parts`]) with its
+//! time and page. Human-readable in devtools and cheap to write. Values were validated once, when
+//! the event was tracked; reading a line back checks its shape (a known kind, a time, a numeric
+//! id) and leaves every kind's meaning to the table in [`super::event`].
+//!
+//! `v` is the line's format version, so a later version that renames a field can still read the
+//! lines waiting in storage. Lines without one were written before versions existed and read as
+//! version 1 (the same fields). A line of a later version is left where it is, for the module that
+//! wrote it (another tab may run a newer release).
 
-use super::event::{Event, Value};
+use std::borrow::Cow;
+
+use super::event::{Event, Kind, Params, Parts, Value};
 use super::ids::{Email, ItemId};
 use super::urlenc::{decode, encode_list, parse_pairs, Query};
 
@@ -37,8 +46,8 @@ impl Context {
 /// An event with the time it happened (ms since the epoch) and the page it happened on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
-    /// The event.
-    pub event: Event,
+    /// The event, in its neutral form.
+    pub parts: Parts,
     /// When the page reported it.
     pub at_ms: u64,
     /// The page it happened on.
@@ -50,20 +59,32 @@ pub struct Record {
 /// the count tells `[]` from `[""]`.
 const LIST: &str = "@";
 
+/// The format version this module writes (see the module notes).
+pub const VERSION: &str = "1";
+
+/// True for a line written by a later format version than this module reads: not ours to
+/// judge, it is neither sent nor dropped.
+pub fn written_later(line: &str) -> bool {
+    line.strip_prefix("v=").is_some_and(|rest| rest.split('&').next() != Some(VERSION))
+}
+
 impl Record {
+    /// The record of `event`, tracked at `at_ms` on the page `context` describes.
+    pub fn of(event: &Event, at_ms: u64, context: Context) -> Record {
+        Record { parts: event.parts(), at_ms, context }
+    }
+
     /// The line stored for this record.
     pub fn encode(&self) -> String {
         let mut q = Query::default();
-        q.push("e", self.event.name()).push("t", &self.at_ms.to_string());
-        if let Some(id) = self.event.path_id() {
-            q.push("id", &id.to_string());
+        q.push("v", VERSION).push("e", self.parts.kind.name).push("t", &self.at_ms.to_string());
+        if let Some(id) = &self.parts.id {
+            q.push("id", id);
         }
-        for (k, v) in self.event.params() {
+        for (k, v) in &self.parts.params {
             match v {
-                Value::Text(text) => q.push(&k, &text),
-                Value::List(items) => {
-                    q.push(&format!("{LIST}{k}"), &format!("{}:{}", items.len(), encode_list(&items)))
-                }
+                Value::Text(text) => q.push(k, text),
+                Value::List(items) => q.push(&format!("{LIST}{k}"), &format!("{}:{}", items.len(), encode_list(items))),
             };
         }
         for (k, v) in self.context.params() {
@@ -72,39 +93,52 @@ impl Record {
         q.into_string()
     }
 
-    /// Reads a stored line back; `None` if it is not a valid record.
+    /// Reads a stored line back (version 1, or written before versions, which has the same
+    /// fields); `None` if it is not a valid record.
     pub fn decode(line: &str) -> Option<Record> {
-        let mut params = Vec::new();
+        if written_later(line) {
+            return None;
+        }
+        let (mut kind, mut at_ms, mut id) = (None, None, None);
+        let mut context = Context::default();
+        let mut params = Params::new();
         for (key, value) in parse_pairs(line)? {
-            match key.strip_prefix(LIST) {
-                Some(key) => {
-                    let (count, list) = value.split_once(':')?;
-                    let count: usize = count.parse().ok()?;
-                    let mut items = Vec::new();
-                    for item in list.split(',').take(count) {
-                        items.push(decode(item)?);
+            match key.as_str() {
+                "v" => {}
+                "e" => kind = Kind::named(&value),
+                "t" => at_ms = value.parse().ok(),
+                "id" => id = Some(ItemId::parse(&value).is_ok().then_some(value)?),
+                "pvid" => context.pvid = Some(value),
+                "pageUrl" => context.page_url = Some(value),
+                "referrer" => context.referrer = Some(value),
+                _ => match key.strip_prefix(LIST) {
+                    Some(key) => {
+                        let (count, list) = value.split_once(':')?;
+                        let count: usize = count.parse().ok()?;
+                        let mut items = Vec::new();
+                        for item in list.split(',').take(count) {
+                            items.push(decode(item)?);
+                        }
+                        if items.len() != count || list.split(',').count() != count.max(1) {
+                            return None;
+                        }
+                        params.push((Cow::Owned(key.to_owned()), Value::List(items)));
                     }
-                    if items.len() != count || list.split(',').count() != count.max(1) {
-                        return None;
-                    }
-                    params.push((key.to_owned(), Value::List(items)));
-                }
-                None => params.push((key, Value::Text(value))),
+                    None => params.push((Cow::Owned(key), Value::Text(value))),
+                },
             }
         }
-        let get = |key: &str| {
-            params.iter().find(|(k, _)| k == key).and_then(|(_, v)| match v {
-                Value::Text(t) => Some(t.clone()),
-                Value::List(_) => None,
-            })
-        };
-        let name = get("e")?;
-        let at_ms = get("t")?.parse().ok()?;
-        let id = get("id").map(|id| ItemId::parse(&id)).transpose().ok()?;
-        let event = Event::from_parts(&name, id, &params)?;
-        let email = if event.carries_email() { get("email").map(|e| Email::parse(&e)).transpose().ok()? } else { None };
-        let context = Context { pvid: get("pvid"), page_url: get("pageUrl"), referrer: get("referrer"), email };
-        Some(Record { event, at_ms, context })
+        let kind = kind?;
+        // The shopper's e-mail is page context for the kinds that carry it, and a parameter of
+        // the others (setEmail, subscriptions).
+        if kind.email {
+            if let Some(at) = params.iter().position(|(k, _)| k == "email") {
+                let (_, email) = params.remove(at);
+                let Value::Text(email) = email else { return None };
+                context.email = Some(Email::parse(&email).ok()?);
+            }
+        }
+        Some(Record { parts: Parts { kind, id, params }, at_ms: at_ms?, context })
     }
 }
 
@@ -190,9 +224,8 @@ mod tests {
         };
         for event in every_event() {
             for context in [Context::default(), context.clone()] {
-                let email = event.carries_email().then(email);
-                let record =
-                    Record { event: event.clone(), at_ms: 1_732_430_000_123, context: Context { email, ..context } };
+                let email = event.kind().email.then(email);
+                let record = Record::of(&event, 1_732_430_000_123, Context { email, ..context });
                 assert_eq!(Record::decode(&record.encode()), Some(record.clone()), "{}", record.encode());
             }
         }
@@ -200,36 +233,116 @@ mod tests {
 
     #[test]
     fn storage_lines_are_readable() {
-        let r = Record {
-            event: Event::View { item: id(101), stock: Some(text("msk")), recom_item: None },
-            at_ms: 5,
-            context: Context::default(),
-        };
-        assert_eq!(r.encode(), "e=view&t=5&id=101&stockId=msk");
+        let r = Record::of(
+            &Event::View { item: id(101), stock: Some(text("msk")), recom_item: None },
+            5,
+            Context::default(),
+        );
+        assert_eq!(r.encode(), "v=1&e=view&t=5&id=101&stockId=msk");
     }
 
     #[test]
-    fn lines_stored_by_the_previous_version_still_read() {
+    fn lines_stored_before_versions_read_as_version_1() {
+        let line = "e=view&t=5&id=101&stockId=msk&pvid=123456789012345&pageUrl=https%3A%2F%2Fshop.example%2F";
+        let record = Record::decode(line).unwrap();
+        assert_eq!(record.encode(), format!("v=1&{line}"));
+        assert!(!written_later(line) && !written_later(&record.encode()));
+    }
+
+    /// Lines exactly as the release before format versions wrote them, each with the request it
+    /// must still make, byte for byte.
+    const STORED_BEFORE_VERSIONS: [(&str, &str); 5] = [
+        (
+            "e=view&t=5&id=101&stockId=msk&pvid=123456789012345&pageUrl=https%3A%2F%2Fshop.example%2Fp%3Fx%3D1&referrer=",
+            "/1.0/event/view/PID/101?COMMON&pvid=123456789012345&pageUrl=https%3A%2F%2Fshop.example%2Fp%3Fx%3D1&referrer=\
+             &stockId=msk&_no_cache_=1",
+        ),
+        (
+            "e=search&t=6&searchPhrase=red%20dress&email=anna%40example.com",
+            "/1.0/event/search/PID?COMMON&email=anna%40example.com&searchPhrase=red%20dress&_no_cache_=1",
+        ),
+        (
+            "e=setEmail&t=7&email=a%40b.co&basket=1%2C2&isAgreedToReceiveMarketingMail=false&d.name=Anna&%40d.tags=2%3Aa%2520b%2Cc%252Cd",
+            "/1.0/event/setEmail/PID?COMMON&email=a%40b.co&basket=1%2C2&isAgreedToReceiveMarketingMail=false&d.name=Anna\
+             &d.tags=a%20b,c%2Cd&_no_cache_=1",
+        ),
+        (
+            "e=emailclick&t=8&rr_mailid=ab%2F12&utm_source=mail",
+            "/1.0/event/emailclick/PID/ab%2F12?COMMON&rr_mailid=ab%2F12&utm_source=mail&_no_cache_=1",
+        ),
+        (
+            "e=pricedrop&t=9&email=a%40b.co&items%5B0%5D.ItemId=8&items%5B0%5D.Price=9.99",
+            "/1.0/partner/PID/subscribe/pricedrop?COMMON&email=a%40b.co&items[0].ItemId=8&items[0].Price=9.99&_no_cache_=1",
+        ),
+    ];
+
+    #[test]
+    fn lines_stored_before_versions_are_delivered_as_before() {
+        use crate::core::config::{ConfigBuilder, RawValue};
+        use crate::core::engine::{space, Engine, Job, Reply};
+        use crate::core::store::Stores;
+        const PID: &str = "608423a9b126ac6ab3f8f0a5";
+        let mut b = ConfigBuilder::default();
+        b.set("partnerId", &RawValue::Text(PID.into())).unwrap();
+        b.set("trackingUrl", &RawValue::Text("http://127.0.0.1:9".into())).unwrap();
+        let config = b.build().unwrap();
+        let stores = Stores::memory();
+        for (n, (line, _)) in STORED_BEFORE_VERSIONS.iter().enumerate() {
+            let key = format!("rrt:q:{}:{:013}:oldtab:{:06}", space(&config), n + 1, n + 1);
+            stores.queue.set(&key, line).unwrap();
+        }
+        let mut engine = Engine::open(config, stores.clone(), "tab", || [7; 16]);
+        let visitor = engine.visitor().as_str().to_owned();
+        let mut sent = Vec::new();
+        while let Some(job) = engine.next_job(1) {
+            let body = if matches!(job, Job::Initialize(_)) { r#"{"sessionId":"s1"}"# } else { "" };
+            if matches!(job, Job::Deliver { .. }) {
+                sent.push(job.request().url.clone());
+            }
+            engine.complete(&job, &Reply { status: 200, body: body.into(), ..Reply::default() }, 0.5);
+        }
+        let expected: Vec<String> = STORED_BEFORE_VERSIONS
+            .iter()
+            .map(|(_, url)| {
+                let common = format!("session=s1&sessionExternalId={visitor}");
+                format!("http://127.0.0.1:9{}", url.replace("PID", PID).replace("COMMON", &common))
+            })
+            .collect();
+        assert_eq!(sent, expected);
+        assert_eq!(engine.take_problems(), vec![], "none unreadable");
+        assert_eq!(engine.pending(), 0);
+    }
+
+    #[test]
+    fn lines_of_a_later_version_are_not_ours() {
+        assert!(written_later("v=2&e=view&t=5&id=101"));
+        assert!(written_later("v=10&e=view&t=5&id=101"));
+        assert!(!written_later("v=1&e=view&t=5&id=101"));
+        assert_eq!(Record::decode("v=2&e=view&t=5&id=101"), None);
+    }
+
+    #[test]
+    fn lines_stored_by_older_versions_still_read() {
+        // Before the consent flag was always sent: delivered as stored.
         let old = Record::decode("e=setEmail&t=5&email=a%40b.co").unwrap();
-        assert!(matches!(old.event, Event::SetEmail { agreed: true, .. }));
+        assert_eq!((old.parts.kind.name, old.parts.get("email")), ("setEmail", Some("a@b.co")));
         let old = Record::decode("e=order&t=5&id=1&transaction=T&qnt=2&price=1.5").unwrap();
-        assert!(matches!(old.event, Event::OrderLine { .. }));
+        assert_eq!((old.parts.kind.name, old.parts.id.as_deref()), ("order", Some("1")));
     }
 
     #[test]
     fn tampered_lines_are_refused() {
         for bad in [
             "",
-            "e=view&t=5",
+            "t=5&id=1",
+            "e=view&id=1",
             "e=view&t=x&id=1",
+            "e=view&t=5&id=1x",
             "e=nope&t=5&id=1",
-            "e=order&t=5&id=1&transaction=T&qnt=0&price=1",
-            "e=order&t=5&id=1&transaction=T&qnt=1&price=-1",
-            "e=pricedrop&t=5&email=a%40b.co",
-            "e=recomTrack&t=5&suggestMethod=x&recomms=",
-            "e=setEmail&t=5&email=a%40b.co&isAgreedToReceiveMarketingMail=maybe",
+            "e=search&t=5&searchPhrase=x&email=not-an-address",
             "e=setEmail&t=5&email=a%40b.co&%40d.x=3%3Aa%2Cb",
             "e=setEmail&t=5&email=a%40b.co&%40d.x=a",
+            "v=2&e=view&t=5&id=1",
             "%%",
         ] {
             assert_eq!(Record::decode(bad), None, "{bad}");

@@ -3,29 +3,11 @@
 //! ISO 8601 `timestamp`). The store's server adds the secret apiKey and forwards them; the page
 //! never sees it.
 
-use super::event::{join_ids, Event};
-use super::ids::{Category, SessionExternalId};
+use super::event::Parts;
+use super::ids::SessionExternalId;
+use super::json::Fields;
 use super::record::Record;
 use super::urlenc::Query;
-
-/// Appends `text` as a JSON string literal.
-pub fn push_json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
 
 /// `1732430000123` → `2024-11-24T06:33:20.123Z`.
 pub fn iso8601(ms: u64) -> String {
@@ -45,134 +27,18 @@ pub fn iso8601(ms: u64) -> String {
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z", rem / 3600, rem / 60 % 60, rem % 60, ms % 1000)
 }
 
-/// Why an event cannot travel through the relay.
-pub fn unsupported(event: &Event) -> Option<&'static str> {
-    match event {
-        Event::RemoveFromBasket { .. } => {
-            Some("removeFromBasket has no counterpart in Retail Rocket's server API; it is not sent in relay mode")
-        }
-        Event::PageView => {
-            Some("pageView has no counterpart in Retail Rocket's server API; it is not sent in relay mode")
-        }
-        Event::BackInStock { .. } | Event::PriceDrop { .. } => Some(
-            "back-in-stock and price-drop subscriptions have no counterpart in Retail Rocket's server API; \
-             they are not sent in relay mode",
-        ),
-        Event::SetEmail { contact: None, .. } => {
-            Some("setEmail needs options.contactExternalId in relay mode (it becomes setContact); it was not sent")
-        }
-        Event::Search { phrase } if !phrase.fits_server_api() => {
-            Some("Retail Rocket's server API takes a searchPhrase of at most 50 characters; it was not sent")
-        }
-        Event::OrderLine { transaction, .. } if !transaction.fits_server_api() => {
-            Some("Retail Rocket's server API takes a transaction of at most 50 characters; the order was not sent")
-        }
-        _ => None,
-    }
+/// Why an event cannot travel through the relay, if it cannot (see each kind's `relay` in
+/// [`super::event::KINDS`]).
+pub fn refusal(parts: &Parts) -> Option<&'static str> {
+    (parts.kind.relay)(parts, &mut Fields::default()).err()
 }
 
-struct Fields(String);
-
-impl Fields {
-    fn text(&mut self, key: &str, value: &str) -> &mut Self {
-        self.0.push_str(",\"");
-        self.0.push_str(key);
-        self.0.push_str("\":");
-        push_json_string(&mut self.0, value);
-        self
-    }
-
-    /// A number already known to be a valid JSON number (ids, quantities, decimal prices).
-    fn number(&mut self, key: &str, value: &str) -> &mut Self {
-        self.0.push_str(",\"");
-        self.0.push_str(key);
-        self.0.push_str("\":");
-        self.0.push_str(value);
-        self
-    }
-
-    fn opt_text(&mut self, key: &str, value: Option<&str>) -> &mut Self {
-        if let Some(v) = value {
-            self.text(key, v);
-        }
-        self
-    }
-}
-
-/// One `{ "<eventName>": { … } }` envelope, or `None` for events the relay cannot carry.
-pub fn envelope(record: &Record, visitor: &SessionExternalId) -> Option<String> {
-    let mut f = Fields(String::new());
-    f.text("sessionExternalId", visitor.as_str()).text("timestamp", &iso8601(record.at_ms));
-    let name = match &record.event {
-        Event::View { item, stock, .. } => {
-            f.number("productId", &item.to_string()).opt_text("stockId", stock.as_ref().map(|s| s.as_str()));
-            "view"
-        }
-        Event::GroupView { items, stock, .. } => {
-            // The server API wants a group id; a group is named after its first product, as
-            // Retail Rocket suggests for products without variants.
-            f.number("groupId", &items.first().map_or(String::from("0"), ToString::to_string));
-            f.number("productIds", &format!("[{}]", join_ids(items)));
-            f.opt_text("stockId", stock.as_ref().map(|s| s.as_str()));
-            "groupView"
-        }
-        Event::AddToBasket { item, stock } => {
-            f.number("productId", &item.to_string()).opt_text("stockId", stock.as_ref().map(|s| s.as_str()));
-            "addToBasket"
-        }
-        Event::CategoryView(Category::Id(id)) => {
-            f.number("categoryId", &id.to_string());
-            "categoryView"
-        }
-        Event::CategoryView(Category::Path(path)) => {
-            f.text("categoryPath", path);
-            "categoryViewByCategoryPath"
-        }
-        Event::Search { phrase } => {
-            f.text("searchPhrase", phrase.as_str());
-            "search"
-        }
-        Event::OrderLine { transaction, item, quantity, price, stock } => {
-            f.number("productId", &item.to_string())
-                .number("price", price.as_str())
-                .number("quantity", quantity.as_str())
-                .text("transaction", transaction.as_str())
-                .opt_text("stockId", stock.as_ref().map(|s| s.as_str()));
-            "order"
-        }
-        Event::SetEmail { email, contact: Some(contact), .. } => {
-            f.text("contactExternalId", contact.as_str()).text("email", email.as_str());
-            "setContact"
-        }
-        Event::RecomMouseDown { item, method, suggester } | Event::RecomAddToCart { item, method, suggester } => {
-            let block = method.as_ref().unwrap_or(suggester);
-            f.number("productId", &item.to_string()).text("recomBlockId", block.as_str());
-            if matches!(record.event, Event::RecomMouseDown { .. }) {
-                "recomTap"
-            } else {
-                "recomAddToBasket"
-            }
-        }
-        Event::RecomTrack { method, .. } => {
-            f.text("recomBlockId", method.as_str());
-            "recomBlockViewed"
-        }
-        Event::EmailClick { mail_id, .. } => {
-            f.text("mailTrackingId", mail_id.as_str());
-            "emailClick"
-        }
-        Event::WelcomeSequence { email } => {
-            f.text("email", email.as_str());
-            "welcomeSequence"
-        }
-        Event::PageView
-        | Event::RemoveFromBasket { .. }
-        | Event::SetEmail { contact: None, .. }
-        | Event::BackInStock { .. }
-        | Event::PriceDrop { .. } => return None,
-    };
-    // Fields(…) starts every field with a comma; the first one must not have it.
-    Some(format!("{{\"{name}\":{{{}}}}}", f.0.strip_prefix(',').unwrap_or(&f.0)))
+/// One `{ "<eventName>": { … } }` envelope, or why the relay cannot carry the event.
+pub fn envelope(record: &Record, visitor: &SessionExternalId) -> Result<String, &'static str> {
+    let mut f = Fields::default();
+    f.text("sessionExternalId", Some(visitor.as_str()))?.text("timestamp", Some(&iso8601(record.at_ms)))?;
+    let name = (record.parts.kind.relay)(&record.parts, &mut f)?;
+    Ok(format!("{{\"{name}\":{}}}", f.close()))
 }
 
 /// `POST {relay}/visitorEvents?partnerId=…` with a JSON array of envelopes.
@@ -185,7 +51,8 @@ pub fn batch_url(relay: &str, partner_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::ids::{Email, ItemId, LongText, Price, Quantity, ShortText};
+    use crate::core::event::Event;
+    use crate::core::ids::{Category, Email, ItemId, LongText, Price, Quantity, ShortText};
 
     fn visitor() -> SessionExternalId {
         SessionExternalId::parse("abc123").unwrap()
@@ -196,8 +63,13 @@ mod tests {
     fn text(s: &str) -> ShortText {
         ShortText::parse(s).unwrap()
     }
+    /// The envelope for `event`, made as the engine makes it: from the line stored for it.
     fn env(event: Event) -> Option<String> {
-        envelope(&Record { event, at_ms: 1_732_430_000_123, context: Default::default() }, &visitor())
+        let stored = Record::decode(&Record::of(&event, 1_732_430_000_123, Default::default()).encode()).unwrap();
+        envelope(&stored, &visitor()).ok()
+    }
+    fn unsupported(event: &Event) -> Option<&'static str> {
+        refusal(&event.parts())
     }
 
     #[test]
@@ -206,13 +78,6 @@ mod tests {
         assert_eq!(iso8601(1_732_430_000_123), "2024-11-24T06:33:20.123Z");
         assert_eq!(iso8601(951_782_400_000), "2000-02-29T00:00:00.000Z");
         assert_eq!(iso8601(4_102_444_799_999), "2099-12-31T23:59:59.999Z");
-    }
-
-    #[test]
-    fn json_strings_are_escaped() {
-        let mut s = String::new();
-        push_json_string(&mut s, "a\"b\\c\nd\u{1}é\u{2028}");
-        assert_eq!(s, r#""a\"b\\c\nd\u0001é\u2028""#);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use super::event::{Route, Value, PRODUCT_IDS};
 use super::ids::{RrSession, SessionExternalId};
+use super::json::is_number;
 use super::record::Record;
 use super::urlenc::Query;
 
@@ -63,14 +64,15 @@ impl Tracking<'_> {
 
     /// The request that reports `record` for this visitor.
     pub fn event(&self, record: &Record, session: &RrSession, visitor: &SessionExternalId, nonce: u64) -> WireRequest {
-        let event = &record.event;
-        let mut url = match event.route() {
-            Route::Event => format!("{}/1.0/event/{}/{}", self.base, event.name(), self.partner_id),
-            Route::Subscribe => format!("{}/1.0/partner/{}/subscribe/{}", self.base, self.partner_id, event.name()),
+        let parts = &record.parts;
+        let name = parts.kind.name;
+        let mut url = match parts.kind.route {
+            Route::Event => format!("{}/1.0/event/{name}/{}", self.base, self.partner_id),
+            Route::Subscribe => format!("{}/1.0/partner/{}/subscribe/{name}", self.base, self.partner_id),
         };
-        if let Some(segment) = event.path_segment() {
+        if let Some(segment) = parts.segment() {
             url.push('/');
-            crate::core::urlenc::encode_into(&mut url, &segment);
+            crate::core::urlenc::encode_into(&mut url, segment);
         }
         let mut q = Query::default();
         q.push("session", session.as_str()).push("sessionExternalId", visitor.as_str());
@@ -78,11 +80,14 @@ impl Tracking<'_> {
             q.push(key, value);
         }
         let mut body = None;
-        for (key, value) in event.params() {
+        for (key, value) in &parts.params {
             match value {
-                Value::Text(ids) if key == PRODUCT_IDS => body = Some(format!("{{\"productIds\":[{ids}]}}")),
+                // Checked again: it comes back from storage.
+                Value::Text(ids) if key == PRODUCT_IDS && ids.split(',').all(is_number) => {
+                    body = Some(format!("{{\"productIds\":[{ids}]}}"))
+                }
                 value => {
-                    q.push_value(&key, &value);
+                    q.push_value(key, value);
                 }
             }
         }
@@ -131,8 +136,10 @@ mod tests {
     fn send(event: Event) -> WireRequest {
         send_on(event, Context::default())
     }
+    /// The request for `event`, made as the engine makes it: from the line stored for it.
     fn send_on(event: Event, context: Context) -> WireRequest {
-        T.event(&Record { event, at_ms: 0, context }, &session(), &visitor(), 9)
+        let stored = Record::decode(&Record::of(&event, 0, context).encode()).unwrap();
+        T.event(&stored, &session(), &visitor(), 9)
     }
 
     #[test]

@@ -154,7 +154,7 @@ impl Tracker {
             // A relay takes what Retail Rocket's server API has; the rest of what the page load
             // asks for is simply not made (the page did not call for it).
             if config.relay_url.is_some() {
-                on_load.retain(|event| crate::core::relay::unsupported(event).is_none());
+                on_load.retain(|event| crate::core::relay::refusal(&event.parts()).is_none());
             }
         }
         let engine = Engine::open(config, stores, &tab_id(), random_bytes);
@@ -163,7 +163,9 @@ impl Tracker {
             shared.reporter.report(&problem);
         }
         bridge::hand_back(engine_visitor(&shared).as_str());
-        track_with(&shared, &|_, _| Ok(on_load.clone()));
+        // Taken, not cloned: the build runs once, and cloning events costs the module 1 KB.
+        let on_load = std::cell::Cell::new(on_load);
+        track_with(&shared, &|_, _| Ok(on_load.take()));
         // Events left by an earlier page (closed, crashed, offline) go out now.
         shared.wake();
         shared.refresh_session();

@@ -258,3 +258,61 @@ test("an opt-out in one tab stops the site's other tabs, and forget() there is a
   await context.close();
 });
 
+
+// The queue's storage space, as the engine names it (src/core/engine.rs `space`): FNV-1a of the
+// partnerId, a space and the endpoint, as eight hex digits.
+function space(partnerId, endpoint) {
+  let hash = 0x811c9dc5;
+  for (const b of Buffer.from(`${partnerId} ${endpoint}`)) hash = Math.imul(hash ^ b, 0x01000193) >>> 0;
+  return hash.toString(16).padStart(8, "0");
+}
+
+test("events stored by the release before format versions are delivered as that release sent them", async () => {
+  const context = await env.browser.browser.newContext();
+  const page = await openTestPage(context, env.stack.demoUrl);
+  // Lines exactly as that release wrote them: no version, context last, a custom list as `@d.…`.
+  const lines = [
+    "e=search&t=1732430000000&searchPhrase=stored%20before&pvid=123456789012345" +
+      "&pageUrl=https%3A%2F%2Fshop.example%2F&referrer=&email=anna%40example.com",
+    "e=setEmail&t=1732430000001&email=a%40b.co&basket=1%2C2&isAgreedToReceiveMarketingMail=false" +
+      "&d.name=Anna&%40d.tags=2%3Aa%2520b%2Cc%252Cd",
+    "e=groupView&t=1732430000002&productIds=5%2C6&stockId=msk",
+  ];
+  await page.evaluate(
+    ([prefix, lines]) =>
+      lines.forEach((line, i) => localStorage.setItem(`${prefix}:173243000000${i}:oldtab:00000${i + 1}`, line)),
+    [`rrt:q:${space(PARTNER_ID, env.stack.mockUrl)}`, lines],
+  );
+  const created = await createTracker(page, env.stack.mockUrl, { pageView: false });
+  assert.ok(created.ok, JSON.stringify(created));
+  const events = async () =>
+    (await mockRequests(env.stack.mockUrl, "/1.0/event/")).filter((r) => !r.path.includes("/initialize/"));
+  await waitFor(async () => (await events()).filter((r) => r.status === 200).length === 3, {
+    message: "three stored events delivered",
+  });
+  const sent = (await events()).map((r) => ({
+    method: r.method,
+    path: r.path,
+    // What the event itself put in the query: between the visitor's ids and the cache buster.
+    query: r.rawQuery.replace(/^session=[^&]*&sessionExternalId=[0-9a-f]{32}&/, "").replace(/&?_no_cache_=\d+$/, ""),
+    body: r.body || undefined,
+  }));
+  assert.deepEqual(sent, [
+    {
+      method: "GET",
+      path: `/1.0/event/search/${PARTNER_ID}`,
+      query: "pvid=123456789012345&pageUrl=https%3A%2F%2Fshop.example%2F&referrer=&email=anna%40example.com" +
+        "&searchPhrase=stored%20before",
+      body: undefined,
+    },
+    {
+      method: "GET",
+      path: `/1.0/event/setEmail/${PARTNER_ID}`,
+      query: "email=a%40b.co&basket=1%2C2&isAgreedToReceiveMarketingMail=false&d.name=Anna&d.tags=a%20b,c%2Cd",
+      body: undefined,
+    },
+    { method: "POST", path: `/1.0/event/groupView/${PARTNER_ID}`, query: "stockId=msk", body: '{"productIds":[5,6]}' },
+  ]);
+  assert.deepEqual(await page.evaluate(() => window.rrErrors), [], "nothing unreadable");
+  await context.close();
+});
