@@ -318,7 +318,8 @@ impl<V: Clone, W> Answers<V, W> {
         Asked::Fetch { url, timeout_ms: self.timeout_ms }
     }
 
-    /// The reply to the request for `url` (status 0: no answer in time, or a network error).
+    /// The reply to the request for `url`. Status 0: no answer within `timeout_ms` (the browser
+    /// layer's timer gave up, and aborted the request), or a network error.
     /// `parse` reads a success's body into products (`None`: not a list of products). A good
     /// answer is kept as its `Cache-Control` allows; a failure is answered with the fallback.
     pub fn replied(
@@ -349,11 +350,6 @@ impl<V: Clone, W> Answers<V, W> {
         let items = self.cache.fallback(url).cloned();
         let problem = Problem::RecommendationsUnavailable { reason: failure.to_string(), fallback: items.is_some() };
         Settled { waiters, items, problem: Some(problem) }
-    }
-
-    /// Our own timer gave up on the request for `url` before any answer came.
-    pub fn timed_out(&mut self, url: &str, now_ms: u64) -> Settled<V, W> {
-        self.replied(url, &Reply { timed_out: true, ..Reply::default() }, |_| None, now_ms)
     }
 }
 
@@ -488,6 +484,11 @@ mod tests {
         Asked::Fetch { url: url.into(), timeout_ms: 500 }
     }
 
+    /// What the browser layer hands back when its timer gave up on a request.
+    fn timeout() -> Reply {
+        Reply { timed_out: true, ..Reply::default() }
+    }
+
     fn unavailable(reason: &str, fallback: bool) -> Option<Problem> {
         Some(Problem::RecommendationsUnavailable { reason: reason.into(), fallback })
     }
@@ -549,12 +550,15 @@ mod tests {
         assert_eq!(a.ask("u".into(), 1, 0), fetch("u"));
         assert_eq!(a.ask("u".into(), 2, 100), Asked::Joined);
         let problem = unavailable("no answer within 500 ms", false);
-        assert_eq!(a.timed_out("u", 500), Settled { waiters: vec![1, 2], items: None, problem });
+        assert_eq!(a.replied("u", &timeout(), parse, 500), Settled { waiters: vec![1, 2], items: None, problem });
         assert_eq!(a.ask("u".into(), 3, 501), fetch("u"), "a timeout does not pause anything");
         a.replied("u", &ok("7", "no-cache"), parse, 600);
         a.ask("u".into(), 4, 700);
         let problem = unavailable("no answer within 500 ms", true);
-        assert_eq!(a.timed_out("u", 1_200), Settled { waiters: vec![4], items: Some(vec![7]), problem });
+        assert_eq!(
+            a.replied("u", &timeout(), parse, 1_200),
+            Settled { waiters: vec![4], items: Some(vec![7]), problem }
+        );
         // A network error is reported the same way.
         a.ask("u".into(), 5, 1_300);
         assert_eq!(a.replied("u", &status(0), parse, 1_301).items, Some(vec![7]));
