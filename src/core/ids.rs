@@ -65,7 +65,11 @@ impl Invalid {
             Invalid::IdList => "a non-empty array of at most 100 entries",
             Invalid::Flag => "true or false",
             Invalid::Options => "an object of options (or nothing)",
-            Invalid::Algorithm => crate::core::recs::ALGORITHMS,
+            // Every name `recs::algorithm` accepts (its tests check that the two agree).
+            Invalid::Algorithm => {
+                "one of popular, latest, saleByPopular, saleByLatest, alternative, related, accessories, search, \
+                 personal, visitorinterest"
+            }
             Invalid::Element => "a DOM element (the recommendation block)",
             Invalid::Custom => {
                 "custom data: text of at most 500 characters, a number, true or false, or an array of up to 100 \

@@ -1,8 +1,11 @@
 //! Recommendations and product details over Retail Rocket's partnerId-only API 2.0: request
-//! building, and the rules for reusing answers (`Cache-Control`, last good answer as fallback,
-//! backing off after 429).
+//! building, and the rules for answering a call ([`Answers`]): reuse (`Cache-Control`, the last
+//! good answer as fallback), one request for identical calls under way, backing off after 429,
+//! and what counts as a failure.
 
+use super::engine::Reply;
 use super::ids::{Category, Invalid, ItemId, ShortText};
+use super::problem::Problem;
 use super::urlenc::Query;
 
 /// A recommendation algorithm and the input it needs (`algorithm` is the wire name).
@@ -49,10 +52,6 @@ pub fn algorithm(name: &str) -> Option<Needs> {
         _ => return None,
     })
 }
-
-/// Every algorithm name, for error messages.
-pub const ALGORITHMS: &str =
-    "one of popular, latest, saleByPopular, saleByLatest, alternative, related, accessories, search, personal, visitorinterest";
 
 /// A category id for recommendations: like an item id, but 0 means the whole shop.
 pub fn category_id(value: f64) -> Result<u64, Invalid> {
@@ -232,6 +231,128 @@ impl<V> AnswerCache<V> {
     }
 }
 
+/// Why a request gave no usable answer (the `reason` its report quotes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Nothing came back in time, or the network failed (a timeout of this many ms).
+    NoAnswer(u32),
+    /// 429: the server asked us to wait.
+    TooManyRequests,
+    /// A success status whose body is not a JSON list of products.
+    NotAList,
+    /// Any other status.
+    Status(u16),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::NoAnswer(ms) => write!(f, "no answer within {ms} ms"),
+            Failure::TooManyRequests => f.write_str("HTTP 429: paused as the server asked"),
+            Failure::NotAList => f.write_str("the answer was not a list of products"),
+            Failure::Status(status) => write!(f, "HTTP {status}"),
+        }
+    }
+}
+
+/// What to do with a call, as [`Answers::ask`] decides.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Asked<V, W> {
+    /// Answer the waiter now: with a fresh answer, or during a 429 pause with the fallback
+    /// (`None`: an empty list).
+    Serve(W, Option<V>),
+    /// Request this URL, giving up after `timeout_ms`; its reply goes to [`Answers::replied`].
+    Fetch {
+        /// The request URL (also the key of the answer).
+        url: String,
+        /// How long the request may take.
+        timeout_ms: u32,
+    },
+    /// The same request is under way: the waiter gets its answer.
+    Joined,
+}
+
+/// The end of a request: who waited for it, what they get, and what to report.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Settled<V, W> {
+    /// Every call that waited for this request, in the order they came.
+    pub waiters: Vec<W>,
+    /// What each of them gets (`None`: an empty list).
+    pub items: Option<V>,
+    /// The failure to report, if the request failed.
+    pub problem: Option<Problem>,
+}
+
+/// The rules for answering recommendation and items calls, without I/O: the browser layer
+/// asks ([`ask`](Self::ask)), performs the request it is told to, and hands the reply back
+/// ([`replied`](Self::replied)). `V` is a list of products, `W` whoever waits for one; time is
+/// the caller's clock in milliseconds.
+#[derive(Debug)]
+pub struct Answers<V, W> {
+    cache: AnswerCache<V>,
+    /// Requests under way, by URL, with who waits for each.
+    under_way: Vec<(String, Vec<W>)>,
+    timeout_ms: u32,
+}
+
+impl<V: Clone, W> Answers<V, W> {
+    /// No answers yet; every request may take `timeout_ms`.
+    pub fn new(timeout_ms: u32) -> Self {
+        Answers { cache: AnswerCache::default(), under_way: Vec::new(), timeout_ms }
+    }
+
+    /// A call for `url`: a fresh answer, else the fallback while a 429 pause lasts, else the
+    /// request already under way for the same URL, else a new request.
+    pub fn ask(&mut self, url: String, waiter: W, now_ms: u64) -> Asked<V, W> {
+        if let Some(items) = self.cache.fresh(&url, now_ms) {
+            return Asked::Serve(waiter, Some(items.clone()));
+        }
+        if self.cache.blocked(now_ms) {
+            return Asked::Serve(waiter, self.cache.fallback(&url).cloned());
+        }
+        if let Some((_, waiters)) = self.under_way.iter_mut().find(|(u, _)| *u == url) {
+            waiters.push(waiter);
+            return Asked::Joined;
+        }
+        self.under_way.push((url.clone(), vec![waiter]));
+        Asked::Fetch { url, timeout_ms: self.timeout_ms }
+    }
+
+    /// The reply to the request for `url`. Status 0: no answer within `timeout_ms` (the browser
+    /// layer's timer gave up, and aborted the request), or a network error.
+    /// `parse` reads a success's body into products (`None`: not a list of products). A good
+    /// answer is kept as its `Cache-Control` allows; a failure is answered with the fallback.
+    pub fn replied(
+        &mut self,
+        url: &str,
+        reply: &Reply,
+        parse: impl FnOnce(&str) -> Option<V>,
+        now_ms: u64,
+    ) -> Settled<V, W> {
+        let waiters = match self.under_way.iter().position(|(u, _)| u == url) {
+            Some(i) => self.under_way.swap_remove(i).1,
+            None => Vec::new(),
+        };
+        let success = (200..300).contains(&reply.status);
+        let failure = match success.then(|| parse(&reply.body)).flatten() {
+            Some(items) => {
+                self.cache.put(url, items.clone(), reuse(reply.cache_control.as_deref()), now_ms);
+                return Settled { waiters, items: Some(items), problem: None };
+            }
+            None if success => Failure::NotAList,
+            None if reply.status == 0 => Failure::NoAnswer(self.timeout_ms),
+            None if reply.status == 429 => {
+                self.cache.too_many_requests(reply.retry_after_ms, now_ms);
+                Failure::TooManyRequests
+            }
+            None => Failure::Status(reply.status),
+        };
+        let items = self.cache.fallback(url).cloned();
+        let problem = Problem::RecommendationsUnavailable { reason: failure.to_string(), fallback: items.is_some() };
+        Settled { waiters, items, problem: Some(problem) }
+    }
+}
+
 /// `ItemId` → `itemId`: Retail Rocket's PascalCase field names in JavaScript's camelCase.
 pub fn camel_case(name: &str) -> String {
     let mut chars = name.chars();
@@ -291,6 +412,11 @@ mod tests {
         assert_eq!(algorithm("popular"), Some(Needs::Categories("popular")));
         assert_eq!(algorithm("Popular"), None);
         assert_eq!(algorithm("personalComposite"), None, "an API 3.0 (apiKey) name");
+        // The error message names exactly the algorithms there are.
+        let listed = Invalid::Algorithm.expected().strip_prefix("one of ").unwrap().split(", ");
+        let listed: Vec<&str> = listed.collect();
+        assert_eq!(listed.len(), 10);
+        assert!(listed.iter().all(|name| algorithm(name).is_some()), "{listed:?}");
         assert_eq!(category_id(0.0), Ok(0));
         assert!(category_id(-1.0).is_err());
         assert_eq!(category_path("A/B"), Ok("A/B".into()));
@@ -339,6 +465,126 @@ mod tests {
         }
         assert_eq!(c.answers.len(), MAX_ANSWERS);
         assert_eq!(c.fallback("99"), Some(&99));
+    }
+
+    /// A product list in these tests: the body, comma-separated numbers.
+    fn parse(body: &str) -> Option<Vec<u32>> {
+        body.split(',').map(|n| n.parse().ok()).collect()
+    }
+
+    fn ok(body: &str, cache_control: &str) -> Reply {
+        Reply { status: 200, body: body.into(), cache_control: Some(cache_control.into()), ..Reply::default() }
+    }
+
+    fn status(status: u16) -> Reply {
+        Reply { status, ..Reply::default() }
+    }
+
+    fn fetch(url: &str) -> Asked<Vec<u32>, u32> {
+        Asked::Fetch { url: url.into(), timeout_ms: 500 }
+    }
+
+    /// What the browser layer hands back when its timer gave up on a request.
+    fn timeout() -> Reply {
+        Reply { timed_out: true, ..Reply::default() }
+    }
+
+    fn unavailable(reason: &str, fallback: bool) -> Option<Problem> {
+        Some(Problem::RecommendationsUnavailable { reason: reason.into(), fallback })
+    }
+
+    #[test]
+    fn an_answer_is_served_from_memory_while_its_max_age_holds() {
+        let mut a = Answers::new(500);
+        assert_eq!(a.ask("u".into(), 1, 0), fetch("u"));
+        let settled = a.replied("u", &ok("7,8", "max-age=60"), parse, 100);
+        assert_eq!(settled, Settled { waiters: vec![1], items: Some(vec![7, 8]), problem: None });
+        assert_eq!(a.ask("u".into(), 2, 100), Asked::Serve(2, Some(vec![7, 8])));
+        assert_eq!(a.ask("u".into(), 3, 60_099), Asked::Serve(3, Some(vec![7, 8])));
+        assert_eq!(a.ask("other".into(), 4, 60_099), fetch("other"), "per URL");
+        assert_eq!(a.ask("u".into(), 5, 60_100), fetch("u"), "asked again once max-age has passed");
+        // no-cache (or no max-age): kept for failures, never served without asking.
+        a.replied("u", &ok("9", "no-cache"), parse, 60_200);
+        assert_eq!(a.ask("u".into(), 6, 60_201), fetch("u"));
+    }
+
+    #[test]
+    fn identical_calls_under_way_share_one_request() {
+        let mut a = Answers::new(500);
+        assert_eq!(a.ask("u".into(), 1, 0), fetch("u"));
+        assert_eq!(a.ask("u".into(), 2, 10), Asked::Joined);
+        assert_eq!(a.ask("v".into(), 3, 10), fetch("v"), "different requests are not merged");
+        assert_eq!(a.ask("u".into(), 4, 20), Asked::Joined);
+        let settled = a.replied("u", &ok("5", "no-store"), parse, 30);
+        assert_eq!(settled, Settled { waiters: vec![1, 2, 4], items: Some(vec![5]), problem: None });
+        assert_eq!(a.ask("u".into(), 5, 40), fetch("u"), "answered, it is no longer under way");
+        assert_eq!(a.replied("v", &status(503), parse, 50).waiters, vec![3]);
+        assert_eq!(a.ask("v".into(), 6, 60), fetch("v"), "nor after a failure");
+    }
+
+    #[test]
+    fn a_429_pauses_requests_for_its_retry_after_and_serves_the_fallback() {
+        let mut a = Answers::new(500);
+        a.ask("u".into(), 1, 0);
+        a.replied("u", &ok("7", "no-cache"), parse, 0);
+        assert_eq!(a.ask("u".into(), 2, 1_000), fetch("u"));
+        let too_many = Reply { status: 429, retry_after_ms: Some(2_000), ..Reply::default() };
+        let settled = a.replied("u", &too_many, parse, 1_000);
+        let problem = unavailable("HTTP 429: paused as the server asked", true);
+        assert_eq!(settled, Settled { waiters: vec![2], items: Some(vec![7]), problem });
+        assert_eq!(a.ask("u".into(), 3, 1_001), Asked::Serve(3, Some(vec![7])), "the fallback, no request");
+        assert_eq!(a.ask("v".into(), 4, 2_999), Asked::Serve(4, None), "every URL waits; nothing kept: empty");
+        assert_eq!(a.ask("u".into(), 5, 3_000), fetch("u"), "asked again after Retry-After");
+        // Without Retry-After the pause is 30 s; a longer Retry-After is capped at 10 minutes.
+        a.replied("u", &status(429), parse, 10_000);
+        assert_eq!(a.ask("u".into(), 6, 10_000 + DEFAULT_429_PAUSE_MS - 1), Asked::Serve(6, Some(vec![7])));
+        assert_eq!(a.ask("u".into(), 7, 10_000 + DEFAULT_429_PAUSE_MS), fetch("u"));
+        let forever = Reply { status: 429, retry_after_ms: Some(u64::MAX), ..Reply::default() };
+        a.replied("u", &forever, parse, 0);
+        assert_eq!(a.ask("u".into(), 8, MAX_429_PAUSE_MS), fetch("u"));
+    }
+
+    #[test]
+    fn a_timeout_serves_the_last_good_answer_else_nothing() {
+        let mut a = Answers::new(500);
+        assert_eq!(a.ask("u".into(), 1, 0), fetch("u"));
+        assert_eq!(a.ask("u".into(), 2, 100), Asked::Joined);
+        let problem = unavailable("no answer within 500 ms", false);
+        assert_eq!(a.replied("u", &timeout(), parse, 500), Settled { waiters: vec![1, 2], items: None, problem });
+        assert_eq!(a.ask("u".into(), 3, 501), fetch("u"), "a timeout does not pause anything");
+        a.replied("u", &ok("7", "no-cache"), parse, 600);
+        a.ask("u".into(), 4, 700);
+        let problem = unavailable("no answer within 500 ms", true);
+        assert_eq!(
+            a.replied("u", &timeout(), parse, 1_200),
+            Settled { waiters: vec![4], items: Some(vec![7]), problem }
+        );
+        // A network error is reported the same way.
+        a.ask("u".into(), 5, 1_300);
+        assert_eq!(a.replied("u", &status(0), parse, 1_301).items, Some(vec![7]));
+    }
+
+    #[test]
+    fn replies_are_classified() {
+        let mut a = Answers::new(500);
+        let mut reason = |reply: Reply| {
+            a.ask("u".into(), 0, 0);
+            match a.replied("u", &reply, parse, 0).problem {
+                Some(Problem::RecommendationsUnavailable { reason, fallback: false }) => reason,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(reason(status(503)), "HTTP 503");
+        assert_eq!(reason(status(404)), "HTTP 404");
+        assert_eq!(reason(ok("{not json", "max-age=60")), "the answer was not a list of products");
+        assert_eq!(reason(Reply { status: 204, ..Reply::default() }), "the answer was not a list of products");
+        // Only a success's body is read: an error page that happens to parse is still an error.
+        assert_eq!(reason(Reply { status: 500, body: "1,2".into(), ..Reply::default() }), "HTTP 500");
+        // A failure keeps nothing and replaces nothing; no-store is never a fallback.
+        a.ask("u".into(), 1, 0);
+        a.replied("u", &ok("7", "no-store"), parse, 0);
+        a.ask("u".into(), 2, 0);
+        assert_eq!(a.replied("u", &status(503), parse, 0).items, None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::spawn_local;
 
 use super::args::{elements, field, nth, Call};
 use super::sender::Shared;
@@ -17,23 +17,21 @@ use crate::core::engine::{Consent, Engine};
 use crate::core::error::InputError;
 use crate::core::ids::{Invalid, ItemId, MAX_ID};
 use crate::core::problem::Problem;
-use crate::core::recs::{self, AnswerCache, Api, Needs, Recommendation};
+use crate::core::recs::{self, Answers, Api, Asked, Needs, Recommendation, Settled};
 use crate::core::wire::{Method, WireRequest};
 use crate::web::clock::now_ms;
 use crate::web::lifecycle::Listener;
 use crate::web::object;
 use crate::web::transport::{self, Options};
 
-/// Answers kept per URL, and requests under way (identical concurrent calls share one).
-#[derive(Debug, Default)]
-pub struct Recs {
-    cache: RefCell<AnswerCache<Array>>,
-    in_flight: RefCell<Vec<(String, Promise)>>,
-}
+/// A tracker's answering rules (see [`Tracker`]'s `recs`).
+type Recs = Rc<RefCell<Answers<Array, Function>>>;
 
-/// A fresh copy, so a page changing the array it got cannot change what others get.
-fn copy(items: &JsValue) -> JsValue {
-    items.dyn_ref::<Array>().map(|a| a.slice(0, a.length()).into()).unwrap_or_else(|| Array::new().into())
+/// Resolves `resolve` with a fresh copy of `items` (or `[]`), so a page changing the array it
+/// got cannot change what others get.
+fn settle(resolve: &Function, items: Option<&Array>) {
+    let copy = items.map_or_else(Array::new, |a| a.slice(0, a.length()));
+    let _ = resolve.call1(&JsValue::UNDEFINED, &copy);
 }
 
 /// The items of a response body, with camelCase field names. `None` if the body is not a JSON
@@ -71,63 +69,48 @@ fn resolved_empty() -> Promise {
     Promise::resolve(&JsValue::from(Array::new()))
 }
 
-/// Serves `url`: fresh cache, else the fallback during a 429 pause, else one shared request.
-fn answer(shared: &Rc<Shared>, url: String) -> Promise {
-    let now = now_ms();
-    {
-        let cache = shared.recs.cache.borrow();
-        if let Some(items) = cache.fresh(&url, now) {
-            return Promise::resolve(&copy(items.as_ref()));
+/// Serves `url` as the core's rules decide: now, with the request under way, or with a new one.
+fn answer(tracker: &Tracker, url: String) -> Promise {
+    let mut fetch = None;
+    let promise = Promise::new(&mut |resolve, _| {
+        let Ok(mut answers) = tracker.recs.try_borrow_mut() else { return settle(&resolve, None) };
+        let asked = answers.ask(url.clone(), resolve, now_ms());
+        drop(answers);
+        match asked {
+            Asked::Serve(resolve, items) => settle(&resolve, items.as_ref()),
+            Asked::Fetch { url, timeout_ms } => fetch = Some((url, timeout_ms)),
+            Asked::Joined => {}
         }
-        if cache.blocked(now) {
-            let fallback =
-                cache.fallback(&url).map(|items| copy(items.as_ref())).unwrap_or_else(|| Array::new().into());
-            return Promise::resolve(&fallback);
-        }
-    }
-    let existing = shared.recs.in_flight.borrow().iter().find(|(u, _)| *u == url).map(|(_, p)| p.clone());
-    let request = existing.unwrap_or_else(|| {
-        let promise = future_to_promise(fetch(Rc::downgrade(shared), url.clone()));
-        shared.recs.in_flight.borrow_mut().push((url, promise.clone()));
-        promise
     });
-    future_to_promise(async move { Ok(copy(&JsFuture::from(request).await.unwrap_or(JsValue::UNDEFINED))) })
+    if let Some((url, timeout_ms)) = fetch {
+        spawn_local(request_items(tracker.recs.clone(), Rc::downgrade(&tracker.shared), url, timeout_ms));
+    }
+    promise
 }
 
-async fn fetch(shared: Weak<Shared>, url: String) -> Result<JsValue, JsValue> {
-    let timeout_ms = shared.upgrade().and_then(|s| s.engine.try_borrow().ok().map(|e| e.config().timeout_ms));
-    let Some(timeout_ms) = timeout_ms else { return Ok(Array::new().into()) };
+/// Makes the request the rules asked for and hands its reply back; answers everyone who
+/// waited for it and reports a failure.
+async fn request_items(recs: Recs, shared: Weak<Shared>, url: String, timeout_ms: u32) {
     let request = WireRequest::new(Method::Get, url.clone(), None);
-    let reply =
-        transport::send(&request, Options { timeout_ms, read_body: true, keepalive: false, bypass_cache: false }).await;
-    let Some(shared) = shared.upgrade() else { return Ok(Array::new().into()) };
-    shared.recs.in_flight.borrow_mut().retain(|(u, _)| *u != url);
-    let now = now_ms();
-    let good = (200..300).contains(&reply.status).then(|| parse_items(&reply.body)).flatten();
-    let reason = match good {
-        Some(items) => {
-            let reuse = recs::reuse(reply.cache_control.as_deref());
-            shared.recs.cache.borrow_mut().put(&url, items.clone(), reuse, now);
-            return Ok(items.into());
-        }
-        None if reply.status == 0 => format!("no answer within {timeout_ms} ms"),
-        None if reply.status == 429 => {
-            shared.recs.cache.borrow_mut().too_many_requests(reply.retry_after_ms, now);
-            "HTTP 429: paused as the server asked".to_owned()
-        }
-        None if (200..300).contains(&reply.status) => "the answer was not a list of products".to_owned(),
-        None => format!("HTTP {}", reply.status),
-    };
-    let fallback = shared.recs.cache.borrow().fallback(&url).cloned();
-    shared.reporter.report(&Problem::RecommendationsUnavailable { reason, fallback: fallback.is_some() });
-    Ok(fallback.map(JsValue::from).unwrap_or_else(|| Array::new().into()))
+    let options = Options { timeout_ms, read_body: true, keepalive: false, bypass_cache: false };
+    let reply = transport::send(&request, options).await;
+    let Ok(mut answers) = recs.try_borrow_mut() else { return };
+    let Settled { waiters, items, problem } = answers.replied(&url, &reply, parse_items, now_ms());
+    drop(answers);
+    for resolve in &waiters {
+        settle(resolve, items.as_ref());
+    }
+    if let (Some(problem), Some(shared)) = (problem, shared.upgrade()) {
+        shared.reporter.report(&problem);
+    }
 }
 
 /// Builds the request URL with `build` and serves it; a refused argument resolves to `[]` and
 /// goes to `onError` (reported after the engine is released, since `onError` may call back in).
 /// `Ok(None)`: nothing to ask for, `[]`. Where there is no page (server-side rendering), nothing
 /// is fetched.
-fn request(shared: &Rc<Shared>, build: impl FnOnce(&Engine, Api<'_>) -> Result<Option<String>, InputError>) -> Promise {
+fn request(tracker: &Tracker, build: impl FnOnce(&Engine, Api<'_>) -> Result<Option<String>, InputError>) -> Promise {
+    let shared = &tracker.shared;
     if !shared.can_send {
         return resolved_empty();
     }
@@ -139,7 +122,7 @@ fn request(shared: &Rc<Shared>, build: impl FnOnce(&Engine, Api<'_>) -> Result<O
         Err(_) => return resolved_empty(),
     };
     match built {
-        Ok(Some(url)) => answer(shared, url),
+        Ok(Some(url)) => answer(tracker, url),
         Ok(None) => resolved_empty(),
         Err(error) => {
             shared.reporter.report(&Problem::Input(error));
@@ -214,7 +197,7 @@ impl Tracker {
     ) -> Promise {
         let call = Call("recommend");
         let params = params.unwrap_or(JsValue::UNDEFINED);
-        request(&self.shared, |engine, api| {
+        request(self, |engine, api| {
             let rec = recommendation(call, &algorithm, &params)?;
             let stock = call.stock(&params, engine.config().stock_id.as_ref())?;
             // Without consent the visitor is not identified, and personal picks have nothing to go on.
@@ -236,7 +219,7 @@ impl Tracker {
     ) -> Promise {
         let call = Call("items");
         let options = options.unwrap_or(JsValue::UNDEFINED);
-        request(&self.shared, |engine, api| {
+        request(self, |engine, api| {
             let items = call.items("productIds", &product_ids)?;
             let stock = call.stock(&options, engine.config().stock_id.as_ref())?;
             Ok(Some(api.items(&items, stock.as_ref())))

@@ -10,7 +10,6 @@ use js_sys::Function;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 
-use super::recommend::Recs;
 use super::report::Reporter;
 use crate::core::engine::{Engine, HandOff, Job, Next, Reply, OPT_OUT_KEY};
 use crate::core::identity::VISITOR_KEY;
@@ -46,8 +45,6 @@ pub struct Shared {
     pub engine: RefCell<Engine>,
     /// Where problems go.
     pub reporter: Reporter,
-    /// Recommendation answers and requests under way.
-    pub recs: Recs,
     /// False where there is no page to send from (server-side rendering): calls are checked
     /// and queued in memory, nothing is sent.
     pub can_send: bool,
@@ -71,7 +68,6 @@ impl Shared {
             lock_name,
             engine: RefCell::new(engine),
             reporter,
-            recs: Recs::default(),
             can_send,
             state: Cell::new(State::Idle),
             holds_lock: Cell::new(false),

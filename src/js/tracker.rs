@@ -5,9 +5,10 @@
 //! storage) and `false` when an argument was wrong (nothing is sent; `onError` says why). None of
 //! them throws. Only the constructor throws, for a bad config.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::Promise;
+use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::args::{field, Call};
@@ -23,6 +24,7 @@ use crate::core::ids::{Invalid, ShortText};
 use crate::core::landing;
 use crate::core::order::order_lines;
 use crate::core::problem::Problem;
+use crate::core::recs::Answers;
 use crate::web::clock::{now_ms, random_bytes};
 use crate::web::{page, storage};
 
@@ -30,7 +32,11 @@ use crate::web::{page, storage};
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Tracker {
+    /// The engine, the reporter and the sender, shared with the sender task and listeners.
     pub(super) shared: Rc<Shared>,
+    /// The recommendation rules: answers kept and requests under way (product lists are
+    /// arrays; whoever waits for one is the `resolve` of the promise its call returned).
+    pub(super) recs: Rc<RefCell<Answers<Array, Function>>>,
 }
 
 thread_local! {
@@ -157,6 +163,7 @@ impl Tracker {
                 on_load.retain(|event| crate::core::relay::refusal(&event.parts()).is_none());
             }
         }
+        let recs = Rc::new(RefCell::new(Answers::new(config.timeout_ms)));
         let engine = Engine::open(config, stores, &tab_id(), random_bytes);
         let shared = Shared::new(engine, reporter, can_send);
         if let Some(problem) = bridge_problem {
@@ -169,7 +176,7 @@ impl Tracker {
         // Events left by an earlier page (closed, crashed, offline) go out now.
         shared.wake();
         shared.refresh_session();
-        Ok(Tracker { shared })
+        Ok(Tracker { shared, recs })
     }
 
     /// The visitor's id: 32 lowercase hex characters, the same on every visit from this browser,
