@@ -9,6 +9,7 @@ pub mod event;
 pub mod identity;
 pub mod ids;
 pub mod landing;
+pub mod lease;
 pub mod order;
 pub mod problem;
 // Property tests: proptest is a native-only dev-dependency.
