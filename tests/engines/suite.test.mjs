@@ -32,8 +32,7 @@ const KNOWN_FAILING = {
   firefox: ["unload: the browser closing the window", "unload: window.close()"],
   // Left while loading, WebKit sometimes loses one event of the 6: see the README.
   webkitgtk: ["unload: navigating away while"],
-  // JSC 2.38's baseline JIT (BBQ) miscompiles one function of the module: see the README.
-  wpe: ["recommendations:", "unload: navigating away while"],
+  wpe: ["unload: navigating away while"],
 };
 
 for (const engine of selectedEngines()) {
