@@ -10,6 +10,7 @@ pub mod identity;
 pub mod ids;
 pub mod json;
 pub mod landing;
+pub mod lease;
 pub mod order;
 pub mod problem;
 // Property tests: proptest is a native-only dev-dependency.

@@ -16,7 +16,7 @@ use crate::core::identity::VISITOR_KEY;
 use crate::core::queue::PREFIX;
 use crate::web::clock::{jitter, now_ms, sleep};
 use crate::web::lifecycle::{hidden, online, Listener};
-use crate::web::lock::{self, Locked};
+use crate::web::lock::{self, Holding, Locked};
 use crate::web::transport::{self, Options};
 
 /// How long one request may take before it counts as failed.
@@ -146,7 +146,8 @@ impl Shared {
             spawn_local(async move {
                 let inner = shared.clone();
                 let name = inner.lock_name.clone();
-                lock::exclusive(&name, async move { inner.hand_off(HandOff::Queue) }).await;
+                lock::exclusive(&name, REQUEST_TIMEOUT_MS.into(), |_| async move { inner.hand_off(HandOff::Queue) })
+                    .await;
             });
         }
     }
@@ -273,7 +274,11 @@ fn listen(shared: &Rc<Shared>) {
 /// now and then in case that tab went away or some events live only in this page's memory.
 async fn drive(shared: Rc<Shared>) {
     loop {
-        if lock::exclusive(&shared.lock_name, run(shared.clone())).await == Locked::Ran {
+        // Between two steps the sender waits at most for one request (its timeout), but for
+        // backoffs, which it announces: see `run`.
+        let for_run = shared.clone();
+        let sender = move |holding| run(for_run, holding);
+        if lock::exclusive(&shared.lock_name, REQUEST_TIMEOUT_MS.into(), sender).await == Locked::Ran {
             break;
         }
         shared.tracked_unconfirmed.set(false);
@@ -291,12 +296,12 @@ async fn drive(shared: Rc<Shared>) {
 }
 
 /// Sends until there is nothing left to send or the browser goes offline (called holding the
-/// lock).
-async fn run(shared: Rc<Shared>) {
+/// lock), or the lock's lease ran out (this page was quiet too long: another may send now).
+async fn run(shared: Rc<Shared>, holding: Option<Holding>) {
     shared.state.set(State::Running);
     shared.holds_lock.set(true);
     shared.tracked_unconfirmed.set(false);
-    while online() {
+    while online() && holding.as_ref().is_none_or(Holding::held) {
         let job = match shared.engine.try_borrow_mut() {
             Ok(mut engine) => engine.next_job(now_ms()),
             Err(_) => None,
@@ -327,6 +332,9 @@ async fn run(shared: Rc<Shared>) {
             }
             shared.state.set(State::Waiting);
             shared.settle_waiters();
+            if let Some(holding) = &holding {
+                holding.renew(ms);
+            }
             sleep(ms).await;
             shared.state.set(State::Running);
         }

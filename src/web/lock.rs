@@ -1,18 +1,153 @@
 //! One sender per site: the Web Locks API (`navigator.locks`) lets exactly one tab send at a
 //! time, so two tabs sharing the queue never send an event twice.
+//!
+//! A holding is a lease (`core::lease`): the lock is given up when the task ends, or when it
+//! stays quiet longer than it said it would. The second is timed by a plain JS timer that
+//! settles the lock's promise by itself, so a tracker whose wasm can no longer run (a trap, an
+//! exception unwound through it) does not keep the site's other pages from sending.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll};
 
-use js_sys::{Object, Promise, Reflect};
+use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+
+use super::clock::now_ms;
+use crate::core::lease::Lease;
 
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_namespace = ["navigator", "locks"], js_name = request)]
     fn request_lock(name: &str, options: &Object, callback: &JsValue) -> Result<Promise, JsValue>;
+
+    // `setTimeout(release, ms, true)`: when it fires, the browser calls the promise's own
+    // resolve function, none of our code. `catch`: Firefox throws from it during teardown.
+    #[wasm_bindgen(catch, js_name = setTimeout)]
+    fn set_timeout_with(callback: &Function, ms: f64, argument: &JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(catch, js_name = clearTimeout)]
+    fn clear_timeout(id: &JsValue) -> Result<(), JsValue>;
+
+    // The global `addEventListener` (the window's; none in Node).
+    #[wasm_bindgen(catch, js_name = addEventListener)]
+    fn add_listener(kind: &str, listener: &Function) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(catch, js_name = removeEventListener)]
+    fn remove_listener(kind: &str, listener: &Function) -> Result<(), JsValue>;
+
+    /// A promise, for its `then` (`catch`: the page may have replaced it).
+    type Settling;
+    #[wasm_bindgen(catch, method, js_name = then)]
+    fn then(this: &Settling, callback: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// The holder's side of a lease on the lock (cloned into the task it runs).
+#[derive(Debug, Clone)]
+pub struct Holding(Rc<Held>);
+
+#[derive(Debug)]
+struct Held {
+    lease: Cell<Lease>,
+    /// How long the task may be quiet between two of its steps, unless it says otherwise.
+    quiet_ms: u64,
+    /// Settles the promise the lock callback returned: the lock is given up.
+    release: Function,
+    /// The timer that calls `release` when the lease runs out.
+    timer: RefCell<Option<JsValue>>,
+}
+
+impl Holding {
+    /// `release` settles `promise`, the one the lock callback returned.
+    fn new(promise: &Promise, release: Function, quiet_ms: u64) -> Holding {
+        let held =
+            Held { lease: Cell::new(Lease::new(now_ms(), quiet_ms)), quiet_ms, release, timer: RefCell::default() };
+        let holding = Holding(Rc::new(held));
+        holding.arm();
+        // A page going into the back/forward cache stops its timers but, in WebKit 2.38, keeps
+        // its locks: `pagehide` gives the lock up (the browser calls `release` itself, so this
+        // works in a page whose wasm can no longer run too). It comes after the tracker's own
+        // `pagehide` listener, which hands the queue to the browser.
+        let _ = add_listener("pagehide", &holding.0.release);
+        // However the lock was given up, the task is told so at its next step.
+        let for_then = holding.clone();
+        let on_released = Closure::once_into_js(move |_: JsValue| for_then.lose());
+        let _ = promise.unchecked_ref::<Settling>().then(&on_released);
+        holding
+    }
+
+    fn lose(&self) {
+        let mut lease = self.0.lease.get();
+        lease.end();
+        self.0.lease.set(lease);
+        self.disarm();
+        let _ = remove_listener("pagehide", &self.0.release);
+    }
+
+    /// The task is about to wait for up to `quiet_ms` (a backoff): the lease lasts that long,
+    /// plus the grace. Returns whether the lock is still held.
+    pub fn renew(&self, quiet_ms: u64) -> bool {
+        let mut lease = self.0.lease.get();
+        let held = lease.renew(now_ms(), quiet_ms);
+        self.0.lease.set(lease);
+        self.arm();
+        held
+    }
+
+    /// False once the lease ran out: the lock may be another tab's, so stop sending.
+    pub fn held(&self) -> bool {
+        self.0.lease.get().held()
+    }
+
+    /// Restarts the timer for what is left of the lease (gives the lock up now if nothing is).
+    fn arm(&self) {
+        self.disarm();
+        let remaining = self.0.lease.get().remaining_ms(now_ms());
+        // setTimeout takes at most 2^31 - 1 ms (a longer delay fires at once).
+        let ms = remaining.min(i32::MAX as u64) as f64;
+        if remaining == 0 {
+            self.give_up();
+        } else if let Ok(id) = set_timeout_with(&self.0.release, ms, &JsValue::TRUE) {
+            *self.0.timer.borrow_mut() = Some(id);
+        }
+    }
+
+    fn disarm(&self) {
+        if let Some(id) = self.0.timer.borrow_mut().take() {
+            let _ = clear_timeout(&id);
+        }
+    }
+
+    fn give_up(&self) {
+        self.disarm();
+        let _ = self.0.release.call1(&JsValue::UNDEFINED, &JsValue::TRUE);
+    }
+}
+
+/// Runs the task under its lease: each step of the task renews the lease for the default quiet
+/// time; the lock is given up when the task ends.
+struct Watched {
+    task: Pin<Box<dyn Future<Output = ()>>>,
+    holding: Holding,
+}
+
+impl Future for Watched {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        // A lease already lost gives the lock up here; the task still runs its step, sees
+        // `held()` false and stops.
+        this.holding.renew(this.holding.0.quiet_ms);
+        let poll = this.task.as_mut().poll(cx);
+        if poll.is_ready() {
+            this.holding.give_up();
+        }
+        poll
+    }
 }
 
 /// How a locked run went.
@@ -31,13 +166,16 @@ fn supported() -> bool {
 
 /// Runs `task` while holding the site-wide lock `name`, unless another tab holds it. Where the
 /// Web Locks API is missing (Safari before 15.4) or refuses (opaque origins), runs `task`
-/// without a lock.
-pub async fn exclusive<F>(name: &str, task: F) -> Locked
+/// without a lock. The task gets its [`Holding`]; between two of its steps it may be quiet for
+/// `quiet_ms` (or what it last asked for with [`Holding::renew`]) plus the grace, or it loses
+/// the lock.
+pub async fn exclusive<F, T>(name: &str, quiet_ms: u64, task: F) -> Locked
 where
-    F: Future<Output = ()> + 'static,
+    F: FnOnce(Option<Holding>) -> T + 'static,
+    T: Future<Output = ()> + 'static,
 {
     if !supported() {
-        task.await;
+        task(None).await;
         return Locked::Ran;
     }
     let options = super::object::bare();
@@ -49,10 +187,15 @@ where
     // The lock is held until the promise the callback returns settles; `null` means busy.
     let callback = Closure::once_into_js(move |lock: JsValue| -> Promise {
         match for_callback.borrow_mut().take() {
-            Some(task) if !lock.is_null() => future_to_promise(async move {
-                task.await;
-                Ok(JsValue::TRUE)
-            }),
+            Some(task) if !lock.is_null() => {
+                let mut release = None;
+                let promise = Promise::new(&mut |resolve, _| release = Some(resolve));
+                if let Some(release) = release {
+                    let holding = Holding::new(&promise, release, quiet_ms);
+                    spawn_local(Watched { task: Box::pin(task(Some(holding.clone()))), holding });
+                }
+                promise
+            }
             _ => Promise::resolve(&JsValue::FALSE),
         }
     });
@@ -66,7 +209,7 @@ where
         Err(_) => {
             let task = slot.borrow_mut().take();
             if let Some(task) = task {
-                task.await;
+                task(None).await;
             }
             Locked::Ran
         }

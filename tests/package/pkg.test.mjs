@@ -44,6 +44,16 @@ test("the .wasm imports under short names, and the glue supplies each of them", 
   glue.initSync({ module });
 });
 
+test("the glue keeps JS objects in its own heap, not in an externref table (WPE 2.38 traps on one)", () => {
+  // See .cargo/config.toml: a module built with reference types exports wasm-bindgen's
+  // externref table, and its glue reads and writes it.
+  const module = new WebAssembly.Module(readFileSync(new URL("retailrocket_tracker_bg.wasm", pkgDir)));
+  const tables = WebAssembly.Module.exports(module).filter((e) => e.kind === "table");
+  assert.deepEqual(tables, [], "the .wasm exports a table");
+  const map = JSON.parse(readFileSync(new URL("retailrocket_tracker.js.map", pkgDir), "utf8"));
+  assert.doesNotMatch(map.sourcesContent[0], /ExternrefTable|__wbindgen_externrefs/, "the glue uses an externref table");
+});
+
 test("rrapi.js ships, and is a classic script that old browsers can parse", async () => {
   assert.ok(shipped.includes("rrapi.js"), "rrapi.js missing from pkg/");
   const manifest = JSON.parse(readFileSync(new URL("package.json", pkgDir), "utf8"));
