@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { beforeEach, test } from "node:test";
 import { mockRequests, useStack, waitFor } from "./harness.mjs";
-import { call, createTracker, reloadTestPage, searchEvents } from "./page.mjs";
+import { call, createTracker, openTestPage, reloadTestPage, searchEvents } from "./page.mjs";
 
 const env = useStack();
 beforeEach(() => env.stack.mock.reset());
