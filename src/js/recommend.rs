@@ -8,7 +8,7 @@ use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 use super::args::{elements, field, nth, Call};
 use super::sender::Shared;
@@ -22,6 +22,7 @@ use crate::core::wire::{Method, WireRequest};
 use crate::web::clock::now_ms;
 use crate::web::lifecycle::Listener;
 use crate::web::object;
+use crate::web::task::future_to_promise;
 use crate::web::transport::{self, Options};
 
 /// Answers kept per URL, and requests under way (identical concurrent calls share one).
