@@ -27,6 +27,9 @@ const KNOWN_FAILING = {
   // Left while loading, Chromium once sent one event of the 6 twice (1 run in about 8): see the
   // README.
   chromium: ["unload: navigating away while"],
+  // Closing the window right after tracking, Firefox now and then loses the one event whose
+  // request was under way (it cancels that request with the page): see the README.
+  firefox: ["unload: the browser closing the window right after"],
   // Left while loading, WebKit sometimes loses one event of the 6: see the README.
   webkitgtk: ["unload: navigating away while"],
   // JSC 2.38's baseline JIT (BBQ) miscompiles one function of the module: see the README.
