@@ -8,7 +8,6 @@ use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::spawn_local;
 
 use super::args::{elements, field, nth, Call};
 use super::sender::Shared;
@@ -22,6 +21,7 @@ use crate::core::wire::{Method, WireRequest};
 use crate::web::clock::now_ms;
 use crate::web::lifecycle::Listener;
 use crate::web::object;
+use crate::web::task::spawn_local;
 use crate::web::transport::{self, Options};
 
 /// A tracker's answering rules (see [`Tracker`]'s `recs`).

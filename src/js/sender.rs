@@ -6,9 +6,8 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use js_sys::Function;
+use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::spawn_local;
 
 use super::report::Reporter;
 use crate::core::engine::{Engine, HandOff, Job, Next, Reply, OPT_OUT_KEY};
@@ -17,6 +16,7 @@ use crate::core::queue::PREFIX;
 use crate::web::clock::{jitter, now_ms, sleep};
 use crate::web::lifecycle::{hidden, online, Listener};
 use crate::web::lock::{self, Holding, Locked};
+use crate::web::task::spawn_local;
 use crate::web::transport::{self, Options};
 
 /// How long one request may take before it counts as failed.
@@ -237,7 +237,20 @@ fn listen(shared: &Rc<Shared>) {
     };
     let window_target: &web_sys::EventTarget = window.as_ref();
     let mut listeners = vec![
-        Listener::new(window_target, "pagehide", with(|s, _| s.on_leaving(true))),
+        Listener::new(
+            window_target,
+            "pagehide",
+            with(|s, event| {
+                s.on_leaving(true);
+                // Not into the back/forward cache: this document is done. Its listeners go now,
+                // so that none is called again after Firefox cut it off in mid-call during the
+                // teardown (see `web::task`).
+                if !Reflect::get(&event, &"persisted".into()).is_ok_and(|p| p.is_truthy()) {
+                    let listeners = s.listeners.try_borrow_mut().map(|mut l| std::mem::take(&mut *l));
+                    drop(listeners);
+                }
+            }),
+        ),
         // WebKit fires only `beforeunload` (no pagehide, no visibilitychange) when a page is
         // navigated away from before it finished loading. Handing off twice is harmless: what
         // the first hand-off took out of storage is not in the queue for the second. (Not

@@ -14,9 +14,10 @@ use std::task::{Context, Poll};
 
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 use super::clock::now_ms;
+use super::task::spawn_local;
 use crate::core::lease::Lease;
 
 #[wasm_bindgen]

@@ -8,4 +8,5 @@ pub mod lock;
 pub mod object;
 pub mod page;
 pub mod storage;
+pub mod task;
 pub mod transport;

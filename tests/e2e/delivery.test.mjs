@@ -3,7 +3,7 @@
 // and consent.
 import assert from "node:assert/strict";
 import { beforeEach, test } from "node:test";
-import { mockRequests, useStack, waitFor } from "./harness.mjs";
+import { PARTNER_ID, mockRequests, useStack, waitFor } from "./harness.mjs";
 import { call, createTracker, openTestPage, reloadTestPage, searchEvents } from "./page.mjs";
 
 const env = useStack();

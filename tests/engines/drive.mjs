@@ -31,9 +31,10 @@ export async function waitFor(fn, { timeout = 10000, interval = 50, message = "c
 function engineErrors(engine, lines) {
   if (engine.name === "firefox") {
     // Not counted: "JavaScript warning: … Script terminated by timeout", which Firefox prints
-    // for each callback it refuses to run in a window it is closing (WebDriver's own scripts
-    // get it too). What it would break (a request not made, a closure left mid-call) shows as
-    // a lost event or as "closure invoked recursively or after being dropped".
+    // when it cuts off the script a page is running as it shuts the page's process down
+    // (WebDriver's own scripts get it too). What that could break (a request not made, a
+    // callback left marked in use) shows as a lost event or as "closure invoked recursively or
+    // after being dropped".
     return lines.filter(
       (l) =>
         /^JavaScript error: http:\/\/127\.0\.0\.1/.test(l) ||
