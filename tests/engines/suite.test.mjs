@@ -141,7 +141,9 @@ for (const engine of selectedEngines()) {
 
     row("429 with Retry-After is honoured", async () => {
       await readyPage();
-      mock.fault({ match: "/1.0/event/", status: 429, retryAfter: "2", count: 1 });
+      // The search path only: this page's session refresh may still be under way (it does not
+      // hold events back), and a 429 it took would leave the search none.
+      mock.fault({ match: "/1.0/event/search/", status: 429, retryAfter: "2", count: 1 });
       await track("later");
       await waitFor(() => delivered().includes("later"), { timeout: 10000, message: "delivered after the wait" });
       const [first, second] = searches();
