@@ -4,21 +4,20 @@
 //! navigates to another page.
 
 use super::ids::ItemId;
+use super::keys;
 use super::store::Store;
 
-/// Where the last recommendation click is kept, as `{itemId}:{expiresAtMs}`.
-pub const RECOM_KEY: &str = "rrt:recom";
 /// How long a click credits a view.
 pub const WINDOW_MS: u64 = 60_000;
 
 /// Remembers a click on a recommended `item` at `now_ms`.
 pub fn remember_click(store: &dyn Store, item: ItemId, now_ms: u64) {
-    let _ = store.set(RECOM_KEY, &format!("{}:{}", item, now_ms + WINDOW_MS));
+    let _ = store.set(keys::RECOM, &format!("{}:{}", item, now_ms + WINDOW_MS));
 }
 
 /// The recommended item to credit for a view at `now_ms`, if one was clicked within the window.
 pub fn credit(store: &dyn Store, now_ms: u64) -> Option<ItemId> {
-    let line = store.get(RECOM_KEY)?;
+    let line = store.get(keys::RECOM)?;
     let (item, expires) = line.split_once(':')?;
     let item = ItemId::parse(item).ok()?;
     (expires.parse::<u64>().ok()? > now_ms).then_some(item)

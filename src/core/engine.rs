@@ -12,6 +12,7 @@ use super::config::Config;
 use super::event::{Event, Kind};
 use super::identity;
 use super::ids::{ItemId, RrSession, SessionExternalId};
+use super::keys;
 use super::problem::Problem;
 use super::queue::{Entry, Queue};
 use super::record::{Context, Record};
@@ -20,10 +21,6 @@ use super::retry::{verdict, Backoff, Verdict};
 use super::shopper;
 use super::store::{SharedStore, Stores};
 use super::wire::{parse_session, Method, Tracking, WireRequest};
-
-/// The cookie Retail Rocket's own tracker keeps its session in, on the site's registrable
-/// domain; server code reads it too.
-pub const RCUID: &str = "rcuid";
 
 /// Longest page URL or referrer sent with events; a longer one is left out.
 pub const MAX_PAGE_URL: usize = 2000;
@@ -37,9 +34,6 @@ pub struct Page {
     pub referrer: String,
 }
 
-/// Remembers, across page loads, that the visitor opted out.
-pub const OPT_OUT_KEY: &str = "rrt:optout";
-
 /// Most events handed to the browser at once when the page is hidden.
 pub const HAND_OFF_LIMIT: usize = 50;
 
@@ -49,11 +43,6 @@ pub const HAND_OFF_LIMIT: usize = 50;
 /// does not live this long, so the next page does not send the event again. A page that lives
 /// on (a hidden tab) puts it back after the wait, and it is retried.
 pub const HAND_OFF_NO_ANSWER_WAIT_MS: u64 = 2_000;
-
-/// Until when (ms since the epoch) the site's sender waits out a backoff, for the other tabs:
-/// a tab that is not the sender must not hand events to a server that is failing. Stored beside
-/// the queue.
-pub const WAIT_KEY: &str = "rrt:wait";
 
 /// What a hidden page may hand to the browser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,13 +194,13 @@ pub fn space(config: &Config) -> String {
 /// there is fine, writing is not.
 fn seeded_memory(durable: &Stores) -> Stores {
     let memory = Stores::memory();
-    for key in [identity::VISITOR_KEY, identity::SESSION_KEY] {
+    for key in [keys::VISITOR, keys::SESSION] {
         if let Some(value) = durable.ids.get(key) {
             let _ = memory.ids.set(key, &value);
         }
     }
-    if let Some(pvid) = durable.queue.get(shopper::PVID_KEY) {
-        let _ = memory.queue.set(shopper::PVID_KEY, &pvid);
+    if let Some(pvid) = durable.queue.get(keys::PVID) {
+        let _ = memory.queue.set(keys::PVID, &pvid);
     }
     memory
 }
@@ -220,7 +209,7 @@ impl Engine {
     /// Opens the tracker over `durable` storage. `tab` keeps this page's queue writes apart
     /// from other tabs'; `random` seeds a new visitor id if one is needed.
     pub fn open(config: Config, durable: Stores, tab: &str, mut random: impl FnMut() -> [u8; 16]) -> Self {
-        let consent = if durable.ids.get(OPT_OUT_KEY).is_some() {
+        let consent = if durable.ids.get(keys::OPT_OUT).is_some() {
             Consent::Refused
         } else if config.consent {
             Consent::Granted
@@ -231,7 +220,7 @@ impl Engine {
         let visitor = identity::resolve_visitor(&*active.ids, config.session_external_id.clone(), &mut random);
         // A visitor Retail Rocket's own tracker already knows keeps its session.
         let cookie = durable.cookies.as_ref().filter(|_| config.session_cookie);
-        let adopted = cookie.and_then(|c| RrSession::parse(&c.get(RCUID)?));
+        let adopted = cookie.and_then(|c| RrSession::parse(&c.get(keys::RCUID)?));
         let session = adopted.or_else(|| identity::stored_session(&*active.ids, &visitor));
         let pvid = config.page_context.then(|| shopper::pvid(&*active.queue, random()));
         let shopper = active.queue.clone();
@@ -275,8 +264,8 @@ impl Engine {
         if self.consent == Consent::Granted {
             identity::save_session(&*self.ids, &self.visitor, &session);
             if let Some(cookie) = self.durable.cookies.as_ref().filter(|_| self.config.session_cookie) {
-                if cookie.get(RCUID).as_deref() != Some(session.as_str()) {
-                    let _ = cookie.set(RCUID, session.as_str());
+                if cookie.get(keys::RCUID).as_deref() != Some(session.as_str()) {
+                    let _ = cookie.set(keys::RCUID, session.as_str());
                 }
             }
         }
@@ -335,7 +324,7 @@ impl Engine {
     }
 
     fn wait_key(&self) -> String {
-        format!("{WAIT_KEY}:{}", self.space)
+        format!("{}:{}", keys::WAIT, self.space)
     }
 
     /// The visitor's `sessionExternalId`.
@@ -404,8 +393,8 @@ impl Engine {
         if self.consent == Consent::Granted {
             return;
         }
-        self.durable.ids.remove(OPT_OUT_KEY);
-        let _ = self.durable.ids.set(identity::VISITOR_KEY, self.visitor.as_str());
+        self.durable.ids.remove(keys::OPT_OUT);
+        let _ = self.durable.ids.set(keys::VISITOR, self.visitor.as_str());
         let waiting = self.queue.first(usize::MAX);
         self.ids = self.durable.ids.clone();
         self.shopper = self.durable.queue.clone();
@@ -413,7 +402,7 @@ impl Engine {
         self.queue.adopt_legacy();
         self.consent = Consent::Granted;
         if let Some(pvid) = &self.pvid {
-            let _ = self.shopper.set(shopper::PVID_KEY, pvid);
+            let _ = self.shopper.set(keys::PVID, pvid);
         }
         if let Some(session) = self.session.take() {
             self.adopt_session(session);
@@ -431,8 +420,8 @@ impl Engine {
     /// the choice is remembered across visits until `opt_in`.
     pub fn opt_out(&mut self) {
         self.clear_queues();
-        let _ = self.durable.ids.set(OPT_OUT_KEY, "1");
-        for key in shopper::KEYS {
+        let _ = self.durable.ids.set(keys::OPT_OUT, "1");
+        for key in keys::SHOPPER {
             self.durable.queue.remove(key);
             self.durable.ids.remove(key);
         }
@@ -450,17 +439,17 @@ impl Engine {
     pub fn forget(&mut self, random: [u8; 16]) {
         self.clear_queues();
         for store in [&self.ids, &self.durable.ids] {
-            for key in [attribution::RECOM_KEY, identity::VISITOR_KEY, identity::SESSION_KEY] {
+            for key in [keys::RECOM, keys::VISITOR, keys::SESSION] {
                 store.remove(key);
             }
         }
         for store in [&self.shopper, &self.durable.queue, &self.durable.ids] {
-            for key in shopper::KEYS {
+            for key in keys::SHOPPER {
                 store.remove(key);
             }
         }
         if let Some(cookie) = self.durable.cookies.as_ref().filter(|_| self.config.session_cookie) {
-            cookie.remove(RCUID);
+            cookie.remove(keys::RCUID);
         }
         self.visitor = identity::renew_visitor(&*self.ids, random);
         // A new page-view id too: the old one would link the forgotten visitor to the new one.
@@ -475,7 +464,7 @@ impl Engine {
     /// Another tab changed the visitor's identity or consent: follow it, so one browser never
     /// reports two visitors (or keeps sending after an opt-out elsewhere).
     pub fn identity_changed_elsewhere(&mut self) {
-        if self.durable.ids.get(OPT_OUT_KEY).is_some() {
+        if self.durable.ids.get(keys::OPT_OUT).is_some() {
             if self.consent != Consent::Refused {
                 self.opt_out();
             }
@@ -484,7 +473,7 @@ impl Engine {
         if self.consent != Consent::Granted {
             return;
         }
-        let stored = self.durable.ids.get(identity::VISITOR_KEY).and_then(|s| SessionExternalId::parse(&s).ok());
+        let stored = self.durable.ids.get(keys::VISITOR).and_then(|s| SessionExternalId::parse(&s).ok());
         if let Some(visitor) = stored.filter(|v| *v != self.visitor) {
             self.session = identity::stored_session(&*self.ids, &visitor);
             self.visitor = visitor;
@@ -651,7 +640,7 @@ impl Engine {
     }
 
     /// The sender waits out a backoff until `until_ms`: tells the site's other tabs (see
-    /// [`WAIT_KEY`]).
+    /// [`keys::WAIT`]).
     pub fn share_wait(&self, until_ms: u64) {
         // Next to the queue (localStorage or memory), never in a cookie.
         let _ = self.durable.queue.set(&self.wait_key(), &until_ms.to_string());
@@ -773,7 +762,6 @@ impl Engine {
 mod tests {
     use super::*;
     use crate::core::config::{ConfigBuilder, RawValue};
-    use crate::core::queue::PREFIX;
     use crate::core::store::{MemoryStore, Store};
     use std::rc::Rc;
 
@@ -827,7 +815,7 @@ mod tests {
     }
 
     fn stored_events(stores: &Stores) -> usize {
-        stores.queue.keys_with_prefix(PREFIX).len()
+        stores.queue.keys_with_prefix(keys::QUEUE_PREFIX).len()
     }
 
     #[test]
@@ -1080,10 +1068,10 @@ mod tests {
         assert!(e.track(vec![view(1), view(2)], 1));
         assert_eq!(e.next_job(1), None);
         assert_eq!(stored_events(&stores), 0);
-        assert_eq!(stores.ids.get(identity::VISITOR_KEY), None, "not even the id");
+        assert_eq!(stores.ids.get(keys::VISITOR), None, "not even the id");
         e.opt_in();
         assert_eq!(stored_events(&stores), 2);
-        assert_eq!(stores.ids.get(identity::VISITOR_KEY).as_deref(), Some(e.visitor().as_str()));
+        assert_eq!(stores.ids.get(keys::VISITOR).as_deref(), Some(e.visitor().as_str()));
         let (sent, _) = run(&mut e, session_ok);
         assert_eq!(sent.len(), 3);
     }
@@ -1248,13 +1236,13 @@ mod tests {
     fn with_cookies(rcuid: Option<&str>) -> Stores {
         let cookies = MemoryStore::default();
         if let Some(value) = rcuid {
-            cookies.set(RCUID, value).unwrap();
+            cookies.set(keys::RCUID, value).unwrap();
         }
         Stores { cookies: Some(Rc::new(cookies)), ..Stores::memory() }
     }
 
     fn rcuid(stores: &Stores) -> Option<String> {
-        stores.cookies.as_ref().and_then(|c| c.get(RCUID))
+        stores.cookies.as_ref().and_then(|c| c.get(keys::RCUID))
     }
 
     #[test]
@@ -1511,22 +1499,22 @@ mod tests {
             viewed: Vec::new(),
         };
         e.track(vec![view(1), set_email()], 1);
-        for key in shopper::KEYS {
+        for key in keys::SHOPPER {
             assert_eq!(cookie.get(key), None, "{key} must never become a cookie");
         }
         // With working storage: forget() issues a new pvid and drops the address, opt-out too.
         let stores = Stores::memory();
         let mut e = engine(&stores);
         e.track(vec![set_email()], 1);
-        let before = stores.queue.get(shopper::PVID_KEY).unwrap();
-        assert!(stores.queue.get(shopper::EMAIL_KEY).is_some());
+        let before = stores.queue.get(keys::PVID).unwrap();
+        assert!(stores.queue.get(keys::EMAIL).is_some());
         e.forget([9; 16]);
-        assert_eq!(stores.queue.get(shopper::EMAIL_KEY), None);
+        assert_eq!(stores.queue.get(keys::EMAIL), None);
         e.track(vec![view(2)], 2);
         let (sent, _) = run(&mut e, session_ok);
         assert!(!sent[1].contains(&format!("pvid={before}")), "the forgotten visitor's pvid is not reused");
         e.track(vec![set_email()], 3);
         e.opt_out();
-        assert_eq!(stores.queue.get(shopper::EMAIL_KEY), None);
+        assert_eq!(stores.queue.get(keys::EMAIL), None);
     }
 }

@@ -2,12 +2,8 @@
 //! a native app) and the Retail Rocket session its servers issue for it.
 
 use super::ids::{RrSession, SessionExternalId};
+use super::keys;
 use super::store::Store;
-
-/// Where the visitor id is kept.
-pub const VISITOR_KEY: &str = "rrt:sxid";
-/// Where the Retail Rocket session is kept, as `{visitor}:{session}`.
-pub const SESSION_KEY: &str = "rrt:session";
 
 /// The visitor id to use: a handed-in one wins (and is saved); else the saved one; else a new
 /// one from `random`, saved for next time. Write failures are tolerated: the id then lives as
@@ -17,18 +13,18 @@ pub fn resolve_visitor(
     handed_in: Option<SessionExternalId>,
     random: impl FnOnce() -> [u8; 16],
 ) -> SessionExternalId {
-    let stored = store.get(VISITOR_KEY).and_then(|s| SessionExternalId::parse(&s).ok());
+    let stored = store.get(keys::VISITOR).and_then(|s| SessionExternalId::parse(&s).ok());
     match (handed_in, stored) {
         (Some(id), stored) => {
             if stored.as_ref() != Some(&id) {
-                let _ = store.set(VISITOR_KEY, id.as_str());
+                let _ = store.set(keys::VISITOR, id.as_str());
             }
             id
         }
         (None, Some(id)) => id,
         (None, None) => {
             let id = SessionExternalId::from_random_bytes(random());
-            let _ = store.set(VISITOR_KEY, id.as_str());
+            let _ = store.set(keys::VISITOR, id.as_str());
             id
         }
     }
@@ -36,22 +32,22 @@ pub fn resolve_visitor(
 
 /// Forgets the visitor: a new id from `random` replaces the old one, and its session goes too.
 pub fn renew_visitor(store: &dyn Store, random: [u8; 16]) -> SessionExternalId {
-    store.remove(SESSION_KEY);
+    store.remove(keys::SESSION);
     let id = SessionExternalId::from_random_bytes(random);
-    let _ = store.set(VISITOR_KEY, id.as_str());
+    let _ = store.set(keys::VISITOR, id.as_str());
     id
 }
 
 /// The saved Retail Rocket session of `visitor`, if one was issued for this very visitor.
 pub fn stored_session(store: &dyn Store, visitor: &SessionExternalId) -> Option<RrSession> {
-    let line = store.get(SESSION_KEY)?;
+    let line = store.get(keys::SESSION)?;
     let (owner, session) = line.split_once(':')?;
     (owner == visitor.as_str()).then(|| RrSession::parse(session)).flatten()
 }
 
 /// Saves the session Retail Rocket issued for `visitor`.
 pub fn save_session(store: &dyn Store, visitor: &SessionExternalId, session: &RrSession) {
-    let _ = store.set(SESSION_KEY, &format!("{}:{}", visitor.as_str(), session.as_str()));
+    let _ = store.set(keys::SESSION, &format!("{}:{}", visitor.as_str(), session.as_str()));
 }
 
 #[cfg(test)]
@@ -69,7 +65,7 @@ mod tests {
         let first = resolve_visitor(&store, None, || [1; 16]);
         let again = resolve_visitor(&store, None, || [2; 16]);
         assert_eq!(first, again);
-        assert_eq!(store.get(VISITOR_KEY).as_deref(), Some(first.as_str()));
+        assert_eq!(store.get(keys::VISITOR).as_deref(), Some(first.as_str()));
     }
 
     #[test]

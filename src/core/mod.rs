@@ -9,6 +9,7 @@ pub mod event;
 pub mod identity;
 pub mod ids;
 pub mod json;
+pub mod keys;
 pub mod landing;
 pub mod lease;
 pub mod order;

@@ -9,11 +9,9 @@
 //! When the durable store refuses a write (quota, private mode, storage off) the event is kept in
 //! memory instead and still delivered by this page.
 
+use super::keys;
 use super::record::{written_later, Record};
 use super::store::{MemoryStore, Store};
-
-/// Prefix of every queued event's key, whatever its space.
-pub const PREFIX: &str = "rrt:q:";
 
 /// What pushing an event did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,7 +61,7 @@ impl<S: Store> Queue<S> {
 
     /// Opens the queue of `space` (empty: the keys of before spaces existed).
     pub fn within(durable: S, space: &str, tab: &str, max: usize) -> Self {
-        let mut prefix = PREFIX.to_owned();
+        let mut prefix = keys::QUEUE_PREFIX.to_owned();
         if !space.is_empty() {
             prefix.push_str(space);
             prefix.push(':');
@@ -242,9 +240,9 @@ impl<S: Store> Queue<S> {
     /// place in the order. (Which config queued them is not known: they were one site-wide
     /// queue, sent by whichever tracker sent first.)
     pub fn adopt_legacy(&mut self) {
-        for key in self.durable.keys_with_prefix(PREFIX) {
+        for key in self.durable.keys_with_prefix(keys::QUEUE_PREFIX) {
             // A space is 8 hex digits and a colon; the old keys have a 13-digit time there.
-            if let (Some(rest), Some(line)) = (key.strip_prefix(PREFIX), self.durable.get(&key)) {
+            if let (Some(rest), Some(line)) = (key.strip_prefix(keys::QUEUE_PREFIX), self.durable.get(&key)) {
                 if rest.as_bytes().get(8) != Some(&b':') {
                     self.restore(&(self.prefix.clone() + rest), &line);
                     self.durable.remove(&key);
@@ -340,7 +338,7 @@ mod tests {
         assert!(q.push(&view(1, 1)).durable);
         assert!(q.push(&view(2, 2)).durable);
         assert!(!q.push(&view(3, 3)).durable, "quota reached");
-        assert_eq!(storage.keys_with_prefix(PREFIX).len(), 2, "stored events untouched");
+        assert_eq!(storage.keys_with_prefix(keys::QUEUE_PREFIX).len(), 2, "stored events untouched");
         let ids = ids(drain(&mut q));
         assert_eq!(ids, [1, 2, 3]);
     }

@@ -4,19 +4,8 @@
 
 use super::event::Event;
 use super::ids::{Email, ItemId};
+use super::keys;
 use super::store::Store;
-
-/// The browser's page-view id: 15 random digits, kept across visits.
-pub const PVID_KEY: &str = "rrt:pvid";
-/// The shopper's e-mail, once `setEmail` has run (added to search, groupView and order).
-pub const EMAIL_KEY: &str = "rrt:email";
-/// Products put in the basket and not taken out, as `{updatedMs}:{id,id…}`.
-pub const BASKET_KEY: &str = "rrt:basket";
-/// The last products viewed, oldest first, as `{updatedMs}:{id,id…}`.
-pub const VIEWED_KEY: &str = "rrt:viewed";
-
-/// Every key this module writes, for `forget()`.
-pub const KEYS: [&str; 4] = [PVID_KEY, EMAIL_KEY, BASKET_KEY, VIEWED_KEY];
 
 /// How many viewed products `setEmail` reports.
 pub const VIEWED_LIMIT: usize = 10;
@@ -26,7 +15,7 @@ pub const LIST_LIFETIME_MS: u64 = 60 * 60 * 1000;
 
 /// The stored page-view id, or a new one made of `random` and stored.
 pub fn pvid(store: &dyn Store, random: [u8; 16]) -> String {
-    if let Some(pvid) = store.get(PVID_KEY).filter(|p| p.len() == 15 && p.bytes().all(|b| b.is_ascii_digit())) {
+    if let Some(pvid) = store.get(keys::PVID).filter(|p| p.len() == 15 && p.bytes().all(|b| b.is_ascii_digit())) {
         return pvid;
     }
     let mut n = 0u64;
@@ -35,13 +24,13 @@ pub fn pvid(store: &dyn Store, random: [u8; 16]) -> String {
     }
     // 15 digits, the first not 0.
     let pvid = (100_000_000_000_000 + n % 900_000_000_000_000).to_string();
-    let _ = store.set(PVID_KEY, &pvid);
+    let _ = store.set(keys::PVID, &pvid);
     pvid
 }
 
 /// The e-mail to add to events that carry one.
 pub fn email(store: &dyn Store) -> Option<Email> {
-    Email::parse(&store.get(EMAIL_KEY)?).ok()
+    Email::parse(&store.get(keys::EMAIL)?).ok()
 }
 
 fn read_list(store: &dyn Store, key: &str, now_ms: u64) -> Vec<ItemId> {
@@ -67,34 +56,34 @@ fn write_list(store: &dyn Store, key: &str, items: &[ItemId], now_ms: u64) {
 pub fn follow(store: &dyn Store, event: &mut Event, now_ms: u64) {
     match event {
         Event::View { item, .. } => {
-            let mut viewed = read_list(store, VIEWED_KEY, now_ms);
+            let mut viewed = read_list(store, keys::VIEWED, now_ms);
             viewed.retain(|v| v != item);
             viewed.push(*item);
             let skip = viewed.len().saturating_sub(VIEWED_LIMIT);
-            write_list(store, VIEWED_KEY, &viewed[skip..], now_ms);
+            write_list(store, keys::VIEWED, &viewed[skip..], now_ms);
         }
         Event::AddToBasket { item, .. } => {
-            let mut basket = read_list(store, BASKET_KEY, now_ms);
+            let mut basket = read_list(store, keys::BASKET, now_ms);
             if !basket.contains(item) {
                 basket.push(*item);
             }
-            write_list(store, BASKET_KEY, &basket, now_ms);
+            write_list(store, keys::BASKET, &basket, now_ms);
         }
         Event::RemoveFromBasket { item } => {
-            let mut basket = read_list(store, BASKET_KEY, now_ms);
+            let mut basket = read_list(store, keys::BASKET, now_ms);
             basket.retain(|b| b != item);
-            write_list(store, BASKET_KEY, &basket, now_ms);
+            write_list(store, keys::BASKET, &basket, now_ms);
         }
         Event::OrderLine { .. } => {
-            store.remove(BASKET_KEY);
-            store.remove(VIEWED_KEY);
+            store.remove(keys::BASKET);
+            store.remove(keys::VIEWED);
         }
         Event::SetEmail { email, basket, viewed, .. } => {
-            *basket = read_list(store, BASKET_KEY, now_ms);
-            *viewed = read_list(store, VIEWED_KEY, now_ms);
-            store.remove(BASKET_KEY);
-            store.remove(VIEWED_KEY);
-            let _ = store.set(EMAIL_KEY, email.as_str());
+            *basket = read_list(store, keys::BASKET, now_ms);
+            *viewed = read_list(store, keys::VIEWED, now_ms);
+            store.remove(keys::BASKET);
+            store.remove(keys::VIEWED);
+            let _ = store.set(keys::EMAIL, email.as_str());
         }
         _ => {}
     }

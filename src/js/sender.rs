@@ -10,9 +10,8 @@ use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::report::Reporter;
-use crate::core::engine::{Engine, HandOff, Job, Next, Reply, OPT_OUT_KEY};
-use crate::core::identity::VISITOR_KEY;
-use crate::core::queue::PREFIX;
+use crate::core::engine::{Engine, HandOff, Job, Next, Reply};
+use crate::core::keys;
 use crate::web::clock::{jitter, now_ms, sleep};
 use crate::web::lifecycle::{hidden, online, Listener};
 use crate::web::lock::{self, Holding, Locked};
@@ -21,8 +20,6 @@ use crate::web::transport::{self, Options};
 
 /// How long one request may take before it counts as failed.
 const REQUEST_TIMEOUT_MS: u32 = 10_000;
-/// The lock that makes one tab the site's sender (of one config: the name ends with its space).
-const LOCK_NAME: &str = "retailrocket-tracker:sender";
 /// While another tab sends, how often to check whether events are still waiting.
 const BUSY_RECHECK_MS: u64 = 2_000;
 
@@ -63,7 +60,7 @@ pub struct Shared {
 impl Shared {
     /// Wraps an opened engine and starts listening to the page.
     pub fn new(engine: Engine, reporter: Reporter, can_send: bool) -> Rc<Shared> {
-        let lock_name = format!("{LOCK_NAME}:{}", engine.space());
+        let lock_name = format!("{}:{}", keys::SENDER_LOCK, engine.space());
         let shared = Rc::new(Shared {
             lock_name,
             engine: RefCell::new(engine),
@@ -265,10 +262,10 @@ fn listen(shared: &Rc<Shared>) {
                 let key = event.dyn_ref::<web_sys::StorageEvent>().and_then(|e| e.key());
                 let Ok(mut engine) = s.engine.try_borrow_mut() else { return };
                 // `None`: the whole storage was cleared.
-                if key.as_deref().is_none_or(|k| k == OPT_OUT_KEY || k == VISITOR_KEY) {
+                if key.as_deref().is_none_or(|k| k == keys::OPT_OUT || k == keys::VISITOR) {
                     engine.identity_changed_elsewhere();
                 }
-                if key.is_none_or(|k| k.starts_with(PREFIX)) {
+                if key.is_none_or(|k| k.starts_with(keys::QUEUE_PREFIX)) {
                     engine.queue_changed_elsewhere();
                     drop(engine);
                     s.wake();

@@ -8,6 +8,7 @@ use std::rc::Rc;
 use wasm_bindgen::JsCast;
 
 use crate::core::config::StorageMode;
+use crate::core::keys;
 use crate::core::store::{Chain, MemoryStore, SharedStore, Store, Stores, WriteFailed};
 use crate::core::urlenc;
 
@@ -21,7 +22,7 @@ impl LocalStore {
     /// (A storage that refuses writes is handled write by write: the queue spills to memory.)
     pub fn open(window: &web_sys::Window) -> Option<LocalStore> {
         let storage = window.local_storage().ok()??;
-        storage.get_item("rrt:sxid").ok()?;
+        storage.get_item(keys::VISITOR).ok()?;
         Some(LocalStore(storage))
     }
 }
@@ -90,9 +91,9 @@ impl CookieStore {
                 Some(tail) if take <= labels.len() => format!("; domain={}", tail.join(".")),
                 _ => String::new(),
             };
-            self.write(&domain, "rrt:probe", "1", YEAR_SECONDS);
-            let stuck = self.get("rrt:probe").is_some();
-            self.write(&domain, "rrt:probe", "", 0);
+            self.write(&domain, keys::PROBE, "1", YEAR_SECONDS);
+            let stuck = self.get(keys::PROBE).is_some();
+            self.write(&domain, keys::PROBE, "", 0);
             if stuck {
                 return Some(domain);
             }
