@@ -30,10 +30,8 @@ const KNOWN_FAILING = {
   // Closing the window, Firefox often prints "closure invoked recursively or after being
   // dropped" from the glue during teardown, which these rows count as a failure: see the README.
   firefox: ["unload: the browser closing the window", "unload: window.close()"],
-  // Left while loading, WebKit sometimes loses one event of the 6: see the README.
-  webkitgtk: ["unload: navigating away while"],
   // JSC 2.38's baseline JIT (BBQ) miscompiles one function of the module: see the README.
-  wpe: ["recommendations:", "unload: navigating away while"],
+  wpe: ["recommendations:"],
 };
 
 for (const engine of selectedEngines()) {
@@ -308,7 +306,9 @@ for (const engine of selectedEngines()) {
         windows: false,
         during: true,
         async leave(phrase) {
-          await b.session.navigate(page("blank.html", `?after-${phrase}`));
+          const next = page("blank.html", `?after-${phrase}`);
+          await b.session.navigate(next);
+          await b.loaded(next);
         },
       },
     ];
@@ -324,7 +324,9 @@ for (const engine of selectedEngines()) {
               const url = `${page("loading.html")}?partner=${PARTNER_ID}&mock=${encodeURIComponent(mockUrl)}&phrase=${phrase}`;
               if (mode.windows) await b.popup(url, { complete: false });
               else await b.session.navigate(url);
-              await waitFor(() => run(() => window.rrTracked === true && document.readyState !== "complete"), {
+              // This try's page, not the last one: a navigation WebDriver started may not
+              // have replaced that page yet.
+              await waitFor(() => run((p) => window.rrTracked === true && document.readyState !== "complete" && new URLSearchParams(location.search).get("phrase") === p, phrase), {
                 message: `${phrase} tracked while loading`,
               });
             } else if (mode.windows) {
