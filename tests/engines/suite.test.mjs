@@ -24,9 +24,6 @@ const TRIES = 6;
  * run and report as TODO (a failure is printed, it does not fail the run).
  */
 const KNOWN_FAILING = {
-  // Left while loading, Chromium once sent one event of the 6 twice (1 run in about 8): see the
-  // README.
-  chromium: ["unload: navigating away while"],
   // Closing the window, Firefox often prints "closure invoked recursively or after being
   // dropped" from the glue during teardown, which these rows count as a failure: see the README.
   firefox: ["unload: the browser closing the window", "unload: window.close()"],
