@@ -681,8 +681,8 @@ impl Engine {
     ///
     /// Where the browser hides a request's fate, the event is not put back, choosing a possible
     /// loss over a possible duplicate: a failure without an answer heard by a page that is going
-    /// away (see [`NO_ANSWER_HOLD_MS`]; Firefox's timers fail during teardown, so the hold may
-    /// be cut short then, never the `pagehide` before it), and a `keepalive` hand-off our timer
+    /// away (see [`NO_ANSWER_HOLD_MS`]; Firefox's timers fail during teardown, which cuts the
+    /// hold short, but only after `pagehide`), and a `keepalive` hand-off our timer
     /// gave up on (the browser does not cancel those; it may still arrive).
     fn settle(&mut self, sending: &Sending, reply: &Reply, keepalive: bool) -> Verdict {
         let status = reply.status;

@@ -27,8 +27,10 @@ const KNOWN_FAILING = {
   // Closing the window, Firefox often prints "closure invoked recursively or after being
   // dropped" from the glue during teardown, which these rows count as a failure: see the README.
   firefox: ["unload: the browser closing the window", "unload: window.close()"],
-  // JSC 2.38's baseline JIT (BBQ) miscompiles one function of the module: see the README.
-  wpe: ["recommendations:"],
+  // JSC 2.38's baseline JIT (BBQ) miscompiles one function of the module; and left while
+  // loading, a page sometimes keeps the sender lock, so the next page sends nothing: see the
+  // README.
+  wpe: ["recommendations:", "unload: navigating away while"],
 };
 
 for (const engine of selectedEngines()) {
@@ -342,10 +344,17 @@ for (const engine of selectedEngines()) {
           await track("final");
           await waitFor(() => delivered().includes("final"), { timeout: 20000, message: "the final page's event" });
           await waitFor(() => run(() => window.rr.pending === 0), { message: "nothing pending" });
+          // The one loss the README allows: an event whose request under way the browser failed
+          // as the page went away, or in the 2 s before (pages/capture.js saw it), arrives at
+          // most once; every other event exactly once.
+          const leftToRequest = new Set(await run(() => JSON.parse(localStorage.getItem("rrLeftToRequest") || "[]")));
           const counts = Object.fromEntries(phrases.map((p) => [p, count(p)]));
           const t0 = searches()[0]?.at ?? 0;
           const log = searches().map((r) => `${r.query.searchPhrase} ${r.status} +${r.at - t0} ms`).join(", ");
-          assert.deepEqual(counts, Object.fromEntries(phrases.map((p) => [p, 1])), `each event arrived exactly once: ${log}`);
+          const expected = Object.fromEntries(phrases.map((p) => [p, leftToRequest.has(p) && counts[p] === 0 ? 0 : 1]));
+          assert.deepEqual(counts, expected, `each event arrived exactly once (left to a failed request: ${[...leftToRequest]}): ${log}`);
+          const lost = phrases.filter((p) => counts[p] === 0);
+          if (lost.length) console.log(`# ${engine.label}, ${mode.name}: ${lost} left to a request the browser failed as the page went away, and lost`);
         },
         { needsWindows: mode.windows },
       );
