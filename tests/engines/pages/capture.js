@@ -40,7 +40,10 @@ window.rrEval = function (code) {
   }
 })();
 (function () {
-  var fetch0 = window.fetch, storage = window.localStorage;
+  var fetch0 = window.fetch, storage = null;
+  try {
+    storage = window.localStorage; // throws in the ?storage=getter pages
+  } catch (e) {}
   if (typeof fetch0 !== "function" || !storage) return;
   var get = Storage.prototype.getItem, set = Storage.prototype.setItem;
   var leftAt = null, failed = [];
