@@ -37,12 +37,18 @@ pub struct Page {
 /// Most events handed to the browser at once when the page is hidden.
 pub const HAND_OFF_LIMIT: usize = 50;
 
-/// How long a handed-off event whose request got no answer at all (status 0) waits before it
-/// goes back in storage. A page that is being closed or navigated away hears its keepalive
-/// requests fail (Chromium, Firefox) while the browser goes on to deliver them; such a page
-/// does not live this long, so the next page does not send the event again. A page that lives
-/// on (a hidden tab) puts it back after the wait, and it is retried.
-pub const HAND_OFF_NO_ANSWER_WAIT_MS: u64 = 2_000;
+/// The one rule for a delivery that failed without any answer (status 0, before our own
+/// timer): a page that is going away hears its requests fail although they reached the server,
+/// or still will. Chromium stops a page that is still loading as soon as a navigation away from
+/// it starts, failing the request under way before `beforeunload`; Chromium and Firefox report a
+/// closing page's keepalive hand-offs as failed while they deliver them; every engine cancels
+/// the request under way as the page goes. So such a failure is held this long (see
+/// [`Engine::settle_after_ms`]) and believed only by a page that is still there after it and not
+/// going away (no `pagehide`): that page keeps the event, or puts it back if it had taken it out
+/// of storage, and retries it. A page that goes away in the meantime has taken the event out of
+/// storage (see [`Engine::hand_off`]) and leaves it to that request: it is lost only if the
+/// request never reached the server. While a failure is held, nothing more is handed off.
+pub const NO_ANSWER_HOLD_MS: u64 = 2_000;
 
 /// What a hidden page may hand to the browser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,9 +166,11 @@ pub struct Engine {
     /// Keys taken out of storage when the page was hidden: handed to the browser, or left to
     /// their request under way. Only these are put back when their send fails.
     handed_off: Vec<String>,
-    /// The page is going away (`pagehide`): a request that ends without an answer now may
-    /// still have reached the server, and no new one is started.
+    /// The page is going away (`pagehide`): no new request is started, and a failure without
+    /// an answer is not believed (see [`NO_ANSWER_HOLD_MS`]).
     leaving: bool,
+    /// The request under way failed without an answer and is held (see [`NO_ANSWER_HOLD_MS`]).
+    in_flight_unanswered: bool,
     /// The visitor a session handshake under way was asked for.
     handshake_for: Option<SessionExternalId>,
     /// The visitor the once-per-page session check under way was asked for.
@@ -246,6 +254,7 @@ impl Engine {
             in_flight: Vec::new(),
             handed_off: Vec::new(),
             leaving: false,
+            in_flight_unanswered: false,
             handshake_for: None,
             refresh_for: None,
             backoff: Backoff::default(),
@@ -587,8 +596,9 @@ impl Engine {
     /// unload): direct GETs up to the first POST, or one batch to a same-origin relay. The rest
     /// stays stored for the next page.
     ///
-    /// Nothing is handed off during a backoff (the server asked us to wait), and a relay never
-    /// gets a second batch while one is under way (one batch per visitor at a time).
+    /// Nothing is handed off during a backoff (the server asked us to wait) or while the
+    /// request under way is held after failing without an answer, and a relay never gets a
+    /// second batch while one is under way (one batch per visitor at a time).
     pub fn hand_off(&mut self, now_ms: u64, scope: HandOff) -> Vec<Job> {
         let own_only = scope == HandOff::OwnEvents;
         let relay_busy = self.config.relay_url.is_some() && !self.in_flight.is_empty();
@@ -597,7 +607,11 @@ impl Engine {
             self.handed_off.push(key);
         }
         let shared_wait = self.durable.queue.get(&self.wait_key()).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
-        if self.consent != Consent::Granted || self.backoff.failures() > 0 || shared_wait > now_ms {
+        if self.consent != Consent::Granted
+            || self.backoff.failures() > 0
+            || self.in_flight_unanswered
+            || shared_wait > now_ms
+        {
             return Vec::new();
         }
         if own_only && self.config.relay_url.is_some() {
@@ -655,10 +669,10 @@ impl Engine {
     /// (put back in its place if it had been taken out when the page was hidden).
     ///
     /// Where the browser hides a request's fate, the event is not put back, choosing a possible
-    /// loss over a possible duplicate: a request that ends without an answer while the page is
-    /// going away (the browser cancels it with the page, maybe after it reached the server), and
-    /// a `keepalive` hand-off our timer gave up on (the browser does not cancel those; it may
-    /// still arrive).
+    /// loss over a possible duplicate: a failure without an answer heard by a page that is going
+    /// away (see [`NO_ANSWER_HOLD_MS`]; Firefox's timers fail during teardown, which cuts the
+    /// hold short, but only after `pagehide`), and a `keepalive` hand-off our timer
+    /// gave up on (the browser does not cancel those; it may still arrive).
     fn settle(&mut self, sending: &Sending, reply: &Reply, keepalive: bool) -> Verdict {
         let status = reply.status;
         let fate_unknown = status == 0 && (self.leaving || (keepalive && reply.timed_out));
@@ -682,14 +696,15 @@ impl Engine {
     }
 
     /// How long to wait before passing `reply` to [`complete`](Self::complete) or
-    /// [`complete_handed_off`](Self::complete_handed_off): [`HAND_OFF_NO_ANSWER_WAIT_MS`] when
-    /// the request got no answer and carried an event this page handed off, else 0.
-    pub fn settle_after_ms(&self, job: &Job, reply: &Reply) -> u64 {
+    /// [`complete_handed_off`](Self::complete_handed_off): [`NO_ANSWER_HOLD_MS`] when a delivery
+    /// failed without any answer before our own timer, else 0.
+    pub fn settle_after_ms(&mut self, job: &Job, reply: &Reply) -> u64 {
         match job {
-            Job::Deliver { events, .. }
-                if reply.status == 0 && events.iter().any(|e| self.handed_off.contains(&e.key)) =>
-            {
-                HAND_OFF_NO_ANSWER_WAIT_MS
+            Job::Deliver { events, .. } if reply.status == 0 && !reply.timed_out => {
+                if events.iter().any(|e| self.in_flight.contains(&e.key)) {
+                    self.in_flight_unanswered = true;
+                }
+                NO_ANSWER_HOLD_MS
             }
             _ => 0,
         }
@@ -709,6 +724,7 @@ impl Engine {
     /// in `0..1`.
     pub fn complete(&mut self, job: &Job, reply: &Reply, jitter: f64) -> Next {
         self.in_flight.clear();
+        self.in_flight_unanswered = false;
         let events = match job {
             Job::Initialize(_) => {
                 if self.handshake_for.take().as_ref() != Some(&self.visitor) {
@@ -951,34 +967,92 @@ mod tests {
         assert_eq!(e.pending(), 2);
     }
 
-    #[test]
-    fn a_handed_off_request_without_an_answer_is_settled_only_after_a_wait() {
-        // A closing page hears its keepalive requests fail while the browser delivers them: it
-        // must not put them back at once (the next page would send them again).
-        let stores = Stores::memory();
-        let mut e = engine(&stores);
+    // The rule for a failure without an answer (`NO_ANSWER_HOLD_MS`): held, then believed only
+    // by a page still there and not going away. (The tests after `timed_out` below cover the
+    // request under way when the page goes away, and the keepalive our timer gave up on.)
+
+    /// An engine with a session, `view(2)` under way and `view(3)` waiting.
+    fn sending_2_with_3_waiting(stores: &Stores) -> (Engine, Job) {
+        let mut e = engine(stores);
         e.track(vec![view(1)], 1);
         run(&mut e, session_ok);
         e.track(vec![view(2), view(3)], 2);
-        let in_flight = e.next_job(2).unwrap();
-        let handed = e.hand_off(2, HandOff::Queue);
-        assert_eq!(handed.len(), 1);
-        assert_eq!(e.settle_after_ms(&in_flight, &status(0)), HAND_OFF_NO_ANSWER_WAIT_MS);
-        assert_eq!(e.settle_after_ms(&handed[0], &status(0)), HAND_OFF_NO_ANSWER_WAIT_MS);
-        assert_eq!(e.settle_after_ms(&handed[0], &status(503)), 0, "a server's answer is settled at once");
-        assert_eq!(e.settle_after_ms(&handed[0], &ok("")), 0);
-        // A page that lives on through the wait puts the events back, and they are sent again.
-        e.complete_handed_off(&handed[0], &status(0));
-        e.complete(&in_flight, &status(0), 0.5);
-        assert_eq!(stored_events(&stores), 2);
+        let job = e.next_job(2).unwrap();
+        (e, job)
+    }
 
-        // Events that were never handed off are settled at once.
+    #[test]
+    fn no_answer_only_a_delivery_failed_without_any_answer_is_held() {
+        let (mut e, job) = sending_2_with_3_waiting(&Stores::memory());
+        assert_eq!(e.settle_after_ms(&job, &status(503)), 0, "a server's answer is settled at once");
+        assert_eq!(e.settle_after_ms(&job, &ok("")), 0);
+        assert_eq!(e.settle_after_ms(&job, &timed_out()), 0, "our own timer aborted it");
+        assert_eq!(e.settle_after_ms(&job, &status(0)), NO_ANSWER_HOLD_MS);
+        let handed = e.hand_off(2, HandOff::Queue);
+        assert_eq!(handed, vec![], "nothing more is handed off while a failure is held");
         let mut fresh = engine(&Stores::memory());
         fresh.track(vec![view(1)], 1);
-        run(&mut fresh, session_ok);
-        fresh.track(vec![view(2)], 2);
-        let job = fresh.next_job(2).unwrap();
-        assert_eq!(fresh.settle_after_ms(&job, &status(0)), 0);
+        let handshake = fresh.next_job(1).unwrap();
+        assert_eq!(fresh.settle_after_ms(&handshake, &status(0)), 0, "no event waits on a handshake");
+        // A keepalive hand-off that failed without an answer is held too.
+        let (mut e, _) = sending_2_with_3_waiting(&Stores::memory());
+        let handed = e.hand_off(2, HandOff::Queue);
+        assert_eq!(handed.len(), 1);
+        assert_eq!(e.settle_after_ms(&handed[0], &status(0)), NO_ANSWER_HOLD_MS);
+        assert_eq!(e.settle_after_ms(&handed[0], &status(503)), 0);
+    }
+
+    #[test]
+    fn no_answer_a_page_still_there_after_the_hold_keeps_the_events_and_retries() {
+        // Not hidden meanwhile: the event was never taken out of storage.
+        let stores = Stores::memory();
+        let (mut e, job) = sending_2_with_3_waiting(&stores);
+        e.settle_after_ms(&job, &status(0));
+        assert_eq!(e.complete(&job, &status(0), 0.5), Next::Wait(1_000));
+        assert_eq!(stored_events(&stores), 2);
+        // Hidden meanwhile (a tab switch): both the request under way and the hand-off failed
+        // without an answer; after the hold they are put back and sent again, in order.
+        let stores = Stores::memory();
+        let (mut e, job) = sending_2_with_3_waiting(&stores);
+        let handed = e.hand_off(2, HandOff::Queue);
+        assert_eq!(stored_events(&stores), 0);
+        e.settle_after_ms(&handed[0], &status(0));
+        e.settle_after_ms(&job, &status(0));
+        e.complete_handed_off(&handed[0], &status(0));
+        e.complete(&job, &status(0), 0.5);
+        assert_eq!(stored_events(&stores), 2);
+        let (sent, _) = run(&mut e, |_| ok(""));
+        assert!(sent.len() == 2 && sent[0].contains("/2?") && sent[1].contains("/3?"), "{sent:?}");
+    }
+
+    #[test]
+    fn no_answer_a_page_going_away_during_the_hold_leaves_the_event_to_its_request() {
+        // Chromium, navigated away from while loading: the request under way fails before
+        // `beforeunload`, then the page hands off and dies before the hold ends.
+        let stores = Stores::memory();
+        let (mut e, job) = sending_2_with_3_waiting(&stores);
+        assert_eq!(e.settle_after_ms(&job, &status(0)), NO_ANSWER_HOLD_MS);
+        assert_eq!(e.hand_off(3, HandOff::Queue), vec![]);
+        assert_eq!(stored_events(&stores), 1, "the event under way is left to its request");
+        let mut next = engine(&stores);
+        let (sent, _) = run(&mut next, |_| ok(""));
+        assert!(sent.len() == 1 && sent[0].contains("/3?"), "the next page sends only /3: {sent:?}");
+        // Chromium and Firefox, closing: the keepalive hand-offs fail without an answer; the
+        // page dies during the hold, or (Firefox, whose timers fail in teardown) settles them
+        // at once after `pagehide`. Neither puts anything back.
+        for dies in [true, false] {
+            let stores = Stores::memory();
+            let (mut e, job) = sending_2_with_3_waiting(&stores);
+            let handed = e.hand_off(2, HandOff::Queue);
+            e.page_leaving(true);
+            e.settle_after_ms(&handed[0], &status(0));
+            e.settle_after_ms(&job, &status(0));
+            if !dies {
+                e.complete_handed_off(&handed[0], &status(0));
+                e.complete(&job, &status(0), 0.5);
+            }
+            assert_eq!(stored_events(&stores), 0, "dies: {dies}");
+        }
     }
 
     #[test]

@@ -214,7 +214,7 @@ impl Shared {
 
 /// How long to wait before a reply is settled (see `Engine::settle_after_ms`).
 fn settle_wait(shared: &Shared, job: &Job, reply: &Reply) -> u64 {
-    shared.engine.try_borrow().map(|e| e.settle_after_ms(job, reply)).unwrap_or(0)
+    shared.engine.try_borrow_mut().map(|mut e| e.settle_after_ms(job, reply)).unwrap_or(0)
 }
 
 /// Follows the page: hidden or unloading → hand off; visible, online, back from the cache, or

@@ -24,14 +24,11 @@ const TRIES = 6;
  * run and report as TODO (a failure is printed, it does not fail the run).
  */
 const KNOWN_FAILING = {
-  // Left while loading, Chromium once sent one event of the 6 twice (1 run in about 8): see the
-  // README.
-  chromium: ["unload: navigating away while"],
   // Closing the window right after tracking, Firefox now and then loses the one event whose
   // request was under way (it cancels that request with the page): see the README.
   firefox: ["unload: the browser closing the window right after"],
-  // Left while loading, WebKit sometimes loses one event of the 6: see the README.
-  webkitgtk: ["unload: navigating away while"],
+  // Left while loading, a page sometimes keeps the sender lock, so the next page sends nothing
+  // for a while: see the README.
   wpe: ["unload: navigating away while"],
 };
 
@@ -351,7 +348,9 @@ for (const engine of selectedEngines()) {
         windows: false,
         during: true,
         async leave(phrase) {
-          await b.session.navigate(page("blank.html", `?after-${phrase}`));
+          const next = page("blank.html", `?after-${phrase}`);
+          await b.session.navigate(next);
+          await b.loaded(next);
         },
       },
     ];
@@ -361,13 +360,22 @@ for (const engine of selectedEngines()) {
         `unload: ${mode.name}: ${TRIES} tries, every event exactly once`,
         async () => {
           const phrases = Array.from({ length: TRIES }, (_, i) => `u${i}`);
-          await readyPage(); // the site's session exists: the tries test the hand-off, not the handshake
+          // The site's session exists: the tries test the hand-off, not the handshake. For the
+          // window rows, made in a window closed at once: a tracker left in the home window
+          // would be a second tab of the site, and a window closed right after tracking hands
+          // its own events off while that tab may be sending them (the README's one
+          // two-tab duplicate).
+          if (mode.windows) await b.popup(page());
+          await readyPage();
+          if (mode.windows) await b.closeWindow();
           for (const phrase of phrases) {
             if (mode.during) {
               const url = `${page("loading.html")}?partner=${PARTNER_ID}&mock=${encodeURIComponent(mockUrl)}&phrase=${phrase}`;
               if (mode.windows) await b.popup(url, { complete: false });
               else await b.session.navigate(url);
-              await waitFor(() => run(() => window.rrTracked === true && document.readyState !== "complete"), {
+              // This try's page, not the last one: a navigation WebDriver started may not
+              // have replaced that page yet.
+              await waitFor(() => run((p) => window.rrTracked === true && document.readyState !== "complete" && new URLSearchParams(location.search).get("phrase") === p, phrase), {
                 message: `${phrase} tracked while loading`,
               });
             } else if (mode.windows) {
@@ -386,10 +394,17 @@ for (const engine of selectedEngines()) {
           await track("final");
           await waitFor(() => delivered().includes("final"), { timeout: 20000, message: "the final page's event" });
           await waitFor(() => run(() => window.rr.pending === 0), { message: "nothing pending" });
+          // The one loss the README allows: an event whose request under way the browser failed
+          // as the page went away, or in the 2 s before (pages/capture.js saw it), arrives at
+          // most once; every other event exactly once.
+          const leftToRequest = new Set(await run(() => JSON.parse(localStorage.getItem("rrLeftToRequest") || "[]")));
           const counts = Object.fromEntries(phrases.map((p) => [p, count(p)]));
           const t0 = searches()[0]?.at ?? 0;
           const log = searches().map((r) => `${r.query.searchPhrase} ${r.status} +${r.at - t0} ms`).join(", ");
-          assert.deepEqual(counts, Object.fromEntries(phrases.map((p) => [p, 1])), `each event arrived exactly once: ${log}`);
+          const expected = Object.fromEntries(phrases.map((p) => [p, leftToRequest.has(p) && counts[p] === 0 ? 0 : 1]));
+          assert.deepEqual(counts, expected, `each event arrived exactly once (left to a failed request: ${[...leftToRequest]}): ${log}`);
+          const lost = phrases.filter((p) => counts[p] === 0);
+          if (lost.length) console.log(`# ${engine.label}, ${mode.name}: ${lost} left to a request the browser failed as the page went away, and lost`);
         },
         { needsWindows: mode.windows },
       );
