@@ -18,12 +18,15 @@ compile_error!(
      reach a page or an app. Call apiKey endpoints from your own server (see the README's relay section)."
 );
 
-pub mod core;
+// Everything but `Tracker` is internal. Natively only the core's own tests use it, so items the
+// wasm face alone uses would read as dead code there.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) mod core;
 
 #[cfg(target_arch = "wasm32")]
-pub mod js;
+mod js;
 #[cfg(target_arch = "wasm32")]
-pub mod web;
+mod web;
 
 #[cfg(target_arch = "wasm32")]
 pub use js::Tracker;

@@ -143,38 +143,3 @@ fn an_on_error_that_calls_back_with_bad_input_is_not_called_again_from_inside() 
     assert_eq!(result.get(2).as_f64(), Some(1.0));
     assert_eq!(calls.length(), 1, "called once, not recursively");
 }
-
-/// The executor the tracker runs its tasks on (`web::task`): tasks interleave at their awaits
-/// and all run to the end; a promise made from a future settles with its result either way.
-#[wasm_bindgen_test]
-async fn tasks_run_to_the_end_and_promises_settle_with_their_futures_result() {
-    use std::cell::RefCell;
-    use std::rc::Rc;
-
-    use js_sys::Promise;
-    use retailrocket_tracker::web::task::{future_to_promise, spawn_local};
-    use wasm_bindgen_futures::JsFuture;
-
-    let tick = || JsFuture::from(Promise::resolve(&JsValue::NULL));
-    let steps = Rc::new(RefCell::new(Vec::new()));
-    for task in 0..3 {
-        let steps = steps.clone();
-        spawn_local(async move {
-            for step in 0..2 {
-                let _ = tick().await;
-                steps.borrow_mut().push((task, step));
-            }
-        });
-    }
-    let resolved = JsFuture::from(future_to_promise(async { Ok(JsValue::from(7)) })).await;
-    let rejected = JsFuture::from(future_to_promise(async { Err(JsValue::from("refused")) })).await;
-    assert_eq!(resolved.ok().and_then(|v| v.as_f64()), Some(7.0));
-    assert_eq!(rejected.err().and_then(|v| v.as_string()).as_deref(), Some("refused"));
-    for _ in 0..20 {
-        if steps.borrow().len() == 6 {
-            break;
-        }
-        let _ = tick().await;
-    }
-    assert_eq!(*steps.borrow(), [(0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (2, 1)]);
-}

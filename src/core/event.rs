@@ -432,6 +432,7 @@ impl Event {
         Parts { kind, id: id.map(|id: ItemId| id.to_string()), params: p }
     }
 
+    #[cfg(test)]
     /// The event's kind.
     pub fn kind(&self) -> &'static Kind {
         self.parts().kind
@@ -441,6 +442,13 @@ impl Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_server_api_limit_counts_characters_not_bytes() {
+        assert!(fits_server_api(Some(&"ж".repeat(50))));
+        assert!(!fits_server_api(Some(&"x".repeat(51))));
+        assert!(!fits_server_api(None));
+    }
 
     #[test]
     fn every_kind_is_found_by_its_own_name() {

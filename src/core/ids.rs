@@ -196,11 +196,6 @@ impl LongText {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    /// Whether Retail Rocket's server API (at most [`MAX_TEXT`] characters) takes it.
-    pub fn fits_server_api(&self) -> bool {
-        self.0.chars().count() <= MAX_TEXT
-    }
 }
 
 /// A non-negative decimal kept as the text the page gave (`12`, `0.5`, `19.90`): no float
@@ -471,8 +466,6 @@ mod tests {
     fn long_text_allows_what_tracking_js_sends() {
         assert!(LongText::parse(&"x".repeat(500)).is_ok());
         assert_eq!(LongText::parse(&"x".repeat(501)), Err(Invalid::LongText));
-        assert!(!LongText::parse(&"x".repeat(51)).unwrap().fits_server_api());
-        assert!(LongText::parse(&"ж".repeat(50)).unwrap().fits_server_api());
     }
 
     #[test]

@@ -54,6 +54,7 @@ pub struct Queue<S> {
 }
 
 impl<S: Store> Queue<S> {
+    #[cfg(test)]
     /// Opens the queue in `durable`, writing as tab `tab`, keeping at most `max` events.
     pub fn new(durable: S, tab: &str, max: usize) -> Self {
         Self::within(durable, "", tab, max)
@@ -181,6 +182,7 @@ impl<S: Store> Queue<S> {
         key.strip_prefix(self.prefix.as_str()).and_then(|rest| rest.split(':').nth(1)) == Some(self.tab.as_str())
     }
 
+    #[cfg(test)]
     /// True if `key` is still stored.
     pub fn contains(&self, key: &str) -> bool {
         self.read(key).is_some()
@@ -222,6 +224,7 @@ impl<S: Store> Queue<S> {
         self.known.len()
     }
 
+    #[cfg(test)]
     /// True when nothing is waiting.
     pub fn is_empty(&mut self) -> bool {
         self.len() == 0

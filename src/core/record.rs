@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 
-use super::event::{Event, Kind, Params, Parts, Value};
+use super::event::{Kind, Params, Parts, Value};
 use super::ids::{Email, ItemId};
 use super::urlenc::{decode, encode_list, parse_pairs, Query};
 
@@ -69,8 +69,9 @@ pub fn written_later(line: &str) -> bool {
 }
 
 impl Record {
+    #[cfg(test)]
     /// The record of `event`, tracked at `at_ms` on the page `context` describes.
-    pub fn of(event: &Event, at_ms: u64, context: Context) -> Record {
+    pub fn of(event: &super::event::Event, at_ms: u64, context: Context) -> Record {
         Record { parts: event.parts(), at_ms, context }
     }
 
@@ -146,6 +147,7 @@ impl Record {
 mod tests {
     use super::*;
     use crate::core::event::Custom;
+    use crate::core::event::Event;
     use crate::core::ids::{Category, LongText, Price, Quantity, SessionExternalId, ShortText};
 
     fn id(n: u64) -> ItemId {

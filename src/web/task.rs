@@ -18,7 +18,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Wake, Waker};
 
-use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -103,16 +102,38 @@ pub fn spawn_local(future: impl Future<Output = ()> + 'static) {
     }
 }
 
-/// A promise settled by `future` (resolved with its `Ok`, rejected with its `Err`).
-pub fn future_to_promise(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
-    let mut future = Some(future);
-    Promise::new(&mut |resolve: Function, reject: Function| {
-        let Some(future) = future.take() else { return };
-        spawn_local(async move {
-            let _ = match future.await {
-                Ok(value) => resolve.call1(&JsValue::UNDEFINED, &value),
-                Err(error) => reject.call1(&JsValue::UNDEFINED, &error),
-            };
-        });
-    })
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen::JsValue;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    /// Tasks interleave at their awaits and all run to the end.
+    #[wasm_bindgen_test]
+    async fn tasks_interleave_and_run_to_the_end() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+
+        use super::spawn_local;
+        use js_sys::Promise;
+        use wasm_bindgen_futures::JsFuture;
+
+        let tick = || JsFuture::from(Promise::resolve(&JsValue::NULL));
+        let steps = Rc::new(RefCell::new(Vec::new()));
+        for task in 0..3 {
+            let steps = steps.clone();
+            spawn_local(async move {
+                for step in 0..2 {
+                    let _ = tick().await;
+                    steps.borrow_mut().push((task, step));
+                }
+            });
+        }
+        for _ in 0..20 {
+            if steps.borrow().len() == 6 {
+                break;
+            }
+            let _ = tick().await;
+        }
+        assert_eq!(*steps.borrow(), [(0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (2, 1)]);
+    }
 }
