@@ -13,8 +13,9 @@ export const TARGET_GZIP_BYTES = 16 * 1024;
 // 65 KB until the tracking.js parity work (issue 11: rcuid, e-mail attribution, subscriptions,
 // page context, custom data, exact decimal quantities) measured +11.9 KB and the hostile-page
 // fixes (issue 13: catching imports, per-config storage, the cookie layer) +1.0 KB, the engine
-// fixes (issue 12) +0.4 KB; the lean-core work takes it down.
-export const CEILING_GZIP_BYTES = 79 * 1024;
+// fixes (issue 12) +0.4 KB; the lean-core work takes it down: 76 KB once the build dropped
+// reference types (-1.1 KB) and an event got one representation (-1.6 KB).
+export const CEILING_GZIP_BYTES = 76 * 1024;
 
 const pkg = new URL("../pkg/", import.meta.url);
 
