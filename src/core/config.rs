@@ -362,6 +362,19 @@ mod tests {
     }
 
     #[test]
+    fn the_known_keys_named_in_refusals_are_exactly_the_keys_taken() {
+        for key in crate::core::error::CONFIG_KEYS {
+            let mut b = ConfigBuilder::default();
+            assert!(b.set(key, &RawValue::Undefined).is_ok() || key == "partnerId", "{key} is refused");
+            assert_ne!(b.set(key, &RawValue::Number(0.5)), Err(ConfigError::Unknown(key.to_owned())), "{key}");
+        }
+        let message = ConfigError::Unknown("x".into()).to_string();
+        for key in ["pageView", "pageContext", "sessionCookie"] {
+            assert!(message.contains(key), "{message}");
+        }
+    }
+
+    #[test]
     fn urls_must_be_https_or_loopback() {
         let ok = |u: &str| build(&[("partnerId", text(PID)), ("trackingUrl", text(u))]).map(|c| c.tracking_url);
         assert_eq!(ok("https://t.example.com/"), Ok("https://t.example.com".into()));

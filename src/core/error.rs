@@ -5,6 +5,25 @@ use std::fmt;
 
 use super::ids::Invalid;
 
+/// Every key a `Tracker` config takes (the refusal of an unknown key lists them).
+pub const CONFIG_KEYS: [&str; 15] = [
+    "partnerId",
+    "trackingUrl",
+    "apiUrl",
+    "stockId",
+    "sessionExternalId",
+    "relayUrl",
+    "storage",
+    "maxQueue",
+    "consent",
+    "timeoutMs",
+    "pageView",
+    "pageContext",
+    "sessionCookie",
+    "debug",
+    "onError",
+];
+
 /// Why `new Tracker(config)` refused its config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -51,11 +70,9 @@ impl fmt::Display for ConfigError {
                  needs only the public partnerId; for server-side APIs, send events through your own backend \
                  (see the relay section of the README)."
             ),
-            ConfigError::Unknown(key) => write!(
-                f,
-                "Tracker config key `{key}` is not known. Known keys: partnerId, trackingUrl, apiUrl, stockId, \
-                 sessionExternalId, relayUrl, storage, maxQueue, consent, timeoutMs, debug, onError"
-            ),
+            ConfigError::Unknown(key) => {
+                write!(f, "Tracker config key `{key}` is not known. Known keys: {}", CONFIG_KEYS.join(", "))
+            }
             ConfigError::Invalid { key, expected } => write!(f, "Tracker config `{key}` must be {expected}"),
         }
     }
