@@ -139,6 +139,14 @@ impl Record {
                 context.email = Some(Email::parse(&email).ok()?);
             }
         }
+        // setEmail lines stored before the consent flag was always sent had none: they meant the
+        // default, `true`, and go out with it as they would have then.
+        const AGREED: &str = "isAgreedToReceiveMarketingMail";
+        if kind.name == "setEmail" && !params.iter().any(|(k, _)| k == AGREED) {
+            let after = params.iter().rposition(|(k, _)| matches!(k.as_ref(), "email" | "basket" | "viewed"));
+            let at = after.map_or(0, |i| i + 1);
+            params.insert(at, (Cow::Borrowed(AGREED), Value::Text("true".to_owned())));
+        }
         Some(Record { parts: Parts { kind, id, params }, at_ms: at_ms?, context })
     }
 }
@@ -325,9 +333,13 @@ mod tests {
 
     #[test]
     fn lines_stored_by_older_versions_still_read() {
-        // Before the consent flag was always sent: delivered as stored.
-        let old = Record::decode("e=setEmail&t=5&email=a%40b.co").unwrap();
-        assert_eq!((old.parts.kind.name, old.parts.get("email")), ("setEmail", Some("a@b.co")));
+        // Before the consent flag was always sent: delivered with its default, as then.
+        let old = Record::decode("e=setEmail&t=5&email=a%40b.co&d.name=Ann").unwrap();
+        let keys: Vec<&str> = old.parts.params.iter().map(|(k, _)| k.as_ref()).collect();
+        assert_eq!(keys, ["email", "isAgreedToReceiveMarketingMail", "d.name"]);
+        assert_eq!(old.parts.get("isAgreedToReceiveMarketingMail"), Some("true"));
+        let agreed = Record::decode("e=setEmail&t=5&email=a%40b.co&isAgreedToReceiveMarketingMail=false").unwrap();
+        assert_eq!(agreed.parts.get("isAgreedToReceiveMarketingMail"), Some("false"), "a stored answer is kept");
         let old = Record::decode("e=order&t=5&id=1&transaction=T&qnt=2&price=1.5").unwrap();
         assert_eq!((old.parts.kind.name, old.parts.id.as_deref()), ("order", Some("1")));
     }
