@@ -9,11 +9,22 @@ extern "C" {
     // `catch`: the page may replace `setTimeout` with something that throws.
     #[wasm_bindgen(catch, js_name = setTimeout)]
     fn set_timeout(callback: &js_sys::Function, ms: f64) -> Result<JsValue, JsValue>;
+
+    // `catch`: a page or an old WebView may lack `performance` or replace it.
+    #[wasm_bindgen(catch, js_namespace = performance, js_name = now)]
+    fn performance_now() -> Result<f64, JsValue>;
 }
 
 /// Milliseconds since the epoch (`Date.now()`; `SystemTime` panics on this target).
 pub fn now_ms() -> u64 {
     Date::now() as u64
+}
+
+/// Milliseconds on a clock that only moves forward (`performance.now()`), for durations the
+/// wall clock must not stretch or cut short when it is set (NTP, a laptop waking up);
+/// `Date.now()` where there is no such clock.
+pub fn monotonic_ms() -> u64 {
+    performance_now().map_or_else(|_| now_ms(), |ms| ms as u64)
 }
 
 /// A random number in `0..1` for jitter (not for ids).

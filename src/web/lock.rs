@@ -16,7 +16,7 @@ use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use super::clock::now_ms;
+use super::clock::monotonic_ms;
 use super::task::spawn_local;
 use crate::core::lease::Lease;
 
@@ -64,8 +64,12 @@ struct Held {
 impl Holding {
     /// `release` settles `promise`, the one the lock callback returned.
     fn new(promise: &Promise, release: Function, quiet_ms: u64) -> Holding {
-        let held =
-            Held { lease: Cell::new(Lease::new(now_ms(), quiet_ms)), quiet_ms, release, timer: RefCell::default() };
+        let held = Held {
+            lease: Cell::new(Lease::new(monotonic_ms(), quiet_ms)),
+            quiet_ms,
+            release,
+            timer: RefCell::default(),
+        };
         let holding = Holding(Rc::new(held));
         holding.arm();
         // A page going into the back/forward cache stops its timers but, in WebKit 2.38, keeps
@@ -92,7 +96,7 @@ impl Holding {
     /// plus the grace. Returns whether the lock is still held.
     pub fn renew(&self, quiet_ms: u64) -> bool {
         let mut lease = self.0.lease.get();
-        let held = lease.renew(now_ms(), quiet_ms);
+        let held = lease.renew(monotonic_ms(), quiet_ms);
         self.0.lease.set(lease);
         self.arm();
         held
@@ -106,7 +110,7 @@ impl Holding {
     /// Restarts the timer for what is left of the lease (gives the lock up now if nothing is).
     fn arm(&self) {
         self.disarm();
-        let remaining = self.0.lease.get().remaining_ms(now_ms());
+        let remaining = self.0.lease.get().remaining_ms(monotonic_ms());
         // setTimeout takes at most 2^31 - 1 ms (a longer delay fires at once).
         let ms = remaining.min(i32::MAX as u64) as f64;
         if remaining == 0 {
