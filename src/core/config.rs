@@ -362,7 +362,7 @@ mod tests {
     }
 
     #[test]
-    fn the_known_keys_named_in_refusals_are_exactly_the_keys_taken() {
+    fn every_key_named_in_refusals_is_taken() {
         for key in crate::core::error::CONFIG_KEYS {
             let mut b = ConfigBuilder::default();
             assert!(b.set(key, &RawValue::Undefined).is_ok() || key == "partnerId", "{key} is refused");

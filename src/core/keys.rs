@@ -1,6 +1,6 @@
 //! Every name this crate keeps something under in the browser: its `localStorage` keys (all
 //! starting `rrt:`), Retail Rocket's session cookie, and the sender lock. Kept in one place so
-//! that two features never share a key by accident and `forget()` knows them all.
+//! that two features never share a key by accident (a test checks that none is a prefix of another).
 
 /// The visitor id (`sessionExternalId`).
 pub const VISITOR: &str = "rrt:sxid";

@@ -170,7 +170,7 @@ impl Tracker {
             shared.reporter.report(&problem);
         }
         bridge::hand_back(engine_visitor(&shared).as_str());
-        // Taken, not cloned: the build runs once, and cloning events costs the module 1 KB.
+        // Taken, not cloned: the build runs once, and cloning events cost the module 0.6 KB gzip.
         let on_load = std::cell::Cell::new(on_load);
         track_with(&shared, &|_, _| Ok(on_load.take()));
         // Events left by an earlier page (closed, crashed, offline) go out now.

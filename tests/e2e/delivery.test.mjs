@@ -282,7 +282,7 @@ test("an opt-out in one tab stops the site's other tabs, and forget() there is a
 });
 
 
-// The queue's storage space, as the engine names it (src/core/engine.rs `space`): FNV-1a of the
+// The queue's storage space, as the engine names it (`space` in src/core/engine/mod.rs): FNV-1a of the
 // partnerId, a space and the endpoint, as eight hex digits.
 function space(partnerId, endpoint) {
   let hash = 0x811c9dc5;
