@@ -52,6 +52,8 @@ pub struct Shared {
     holds_lock: Cell<bool>,
     /// This tab tracked events and has not yet heard whether it is the site's sender.
     tracked_unconfirmed: Cell<bool>,
+    /// The last send run stopped because its lease on the lock ran out.
+    lease_lost: Cell<bool>,
     /// `flush()` promises waiting for the sender to settle.
     waiters: RefCell<Vec<Function>>,
     listeners: RefCell<Vec<Listener>>,
@@ -69,6 +71,7 @@ impl Shared {
             state: Cell::new(State::Idle),
             holds_lock: Cell::new(false),
             tracked_unconfirmed: Cell::new(false),
+            lease_lost: Cell::new(false),
             waiters: RefCell::default(),
             listeners: RefCell::default(),
         });
@@ -303,6 +306,11 @@ async fn drive(shared: Rc<Shared>) {
     shared.state.set(State::Idle);
     shared.report_problems();
     shared.settle_waiters();
+    // The lock was given up under a live page (it went into the back/forward cache and came
+    // back, or it was quiet too long): the page asks again rather than wait for its next event.
+    if shared.lease_lost.replace(false) && !hidden() && online() && shared.pending() > 0 {
+        shared.wake();
+    }
 }
 
 /// Sends until there is nothing left to send or the browser goes offline (called holding the
@@ -349,5 +357,6 @@ async fn run(shared: Rc<Shared>, holding: Option<Holding>) {
             shared.state.set(State::Running);
         }
     }
+    shared.lease_lost.set(holding.as_ref().is_some_and(|h| !h.held()));
     shared.holds_lock.set(false);
 }

@@ -133,10 +133,11 @@ impl Holding {
 }
 
 /// Runs the task under its lease: each step of the task renews the lease for the default quiet
-/// time; the lock is given up when the task ends.
+/// time; the lock is given up when the task ends, and then `finished` is called.
 struct Watched {
     task: Pin<Box<dyn Future<Output = ()>>>,
     holding: Holding,
+    finished: Option<Function>,
 }
 
 impl Future for Watched {
@@ -150,6 +151,9 @@ impl Future for Watched {
         let poll = this.task.as_mut().poll(cx);
         if poll.is_ready() {
             this.holding.give_up();
+            if let Some(finished) = this.finished.take() {
+                let _ = finished.call0(&JsValue::UNDEFINED);
+            }
         }
         poll
     }
@@ -189,6 +193,11 @@ where
     // (opaque origins such as file:// WebViews reject it), it is still here to run unlocked.
     let slot = Rc::new(RefCell::new(Some(task)));
     let for_callback = slot.clone();
+    // Settled when the task has ended. The lock can be given up before that (the lease ran out,
+    // the page was hidden), and the task must still end before this run does: a second task
+    // started meanwhile would send beside it.
+    let mut finish = None;
+    let finished = Promise::new(&mut |resolve, _| finish = Some(resolve));
     // The lock is held until the promise the callback returns settles; `null` means busy.
     let callback = Closure::once_into_js(move |lock: JsValue| -> Promise {
         match for_callback.borrow_mut().take() {
@@ -197,7 +206,8 @@ where
                 let promise = Promise::new(&mut |resolve, _| release = Some(resolve));
                 if let Some(release) = release {
                     let holding = Holding::new(&promise, release, quiet_ms);
-                    spawn_local(Watched { task: Box::pin(task(Some(holding.clone()))), holding });
+                    let task = Box::pin(task(Some(holding.clone())));
+                    spawn_local(Watched { task, holding, finished: finish });
                 }
                 promise
             }
@@ -209,7 +219,10 @@ where
         Err(error) => Err(error),
     };
     match granted {
-        Ok(ran) if ran.is_truthy() => Locked::Ran,
+        Ok(ran) if ran.is_truthy() => {
+            let _ = JsFuture::from(finished).await;
+            Locked::Ran
+        }
         Ok(_) => Locked::Busy,
         Err(_) => {
             let task = slot.borrow_mut().take();
