@@ -10,6 +10,7 @@ import { chromium } from "playwright-core";
 import { startDemoServer, PARTNER_ID } from "../../www/server.mjs";
 
 export { PARTNER_ID };
+export { waitFor } from "../wait.mjs";
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const CHROMIUM_ARGS = [
@@ -127,29 +128,6 @@ export function collectConsoleErrors(page) {
   });
   page.on("pageerror", (err) => errors.push(`pageerror: ${err?.stack ?? err}`));
   return errors;
-}
-
-/**
- * Polls `fn` (sync or async) until it returns a truthy value, and returns that value. Exceptions
- * thrown by `fn` count as "not yet". On timeout it throws, naming `message` and the last exception.
- */
-export async function waitFor(fn, { timeout = 5000, interval = 50, message = "condition" } = {}) {
-  const deadline = Date.now() + timeout;
-  let lastError;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value) return value;
-      lastError = undefined;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() >= deadline) {
-      const why = lastError ? `; last error: ${lastError.message ?? lastError}` : "";
-      throw new Error(`waitFor: ${message} not true after ${timeout} ms${why}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, interval));
-  }
 }
 
 /** The requests the mock recorded (GET /__requests), optionally only those whose path starts with `pathPrefix`. */

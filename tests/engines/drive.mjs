@@ -2,30 +2,13 @@
 // tracker (so it cannot deliver for the pages under test), pages on per-scenario origins, and
 // the check that no page had an uncaught error from our code: what the engine printed (its
 // console, where it can be read) plus what pages/capture.js reported.
+import { waitFor as wait } from "../wait.mjs";
 import { startSession } from "./webdriver.mjs";
 
 export const PARTNER_ID = "608423a9b126ac6ab3f8f0a5";
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * Polls `fn` until it returns a truthy value (exceptions count as "not yet"); throws after
- * `timeout` naming `message`.
- */
-export async function waitFor(fn, { timeout = 10000, interval = 50, message = "condition" } = {}) {
-  const deadline = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = undefined;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`waitFor: ${message} not true after ${timeout} ms${last ? `; last error: ${last.message}` : ""}`);
-    await sleep(interval);
-  }
-}
+/** `waitFor` (tests/wait.mjs) with the longer default timeout a browser over WebDriver needs. */
+export const waitFor = (fn, { timeout = 10000, ...options } = {}) => wait(fn, { timeout, ...options });
 
 /** Lines of the engine's own output that are uncaught errors, or script cut-offs, from a page. */
 function engineErrors(engine, lines) {
