@@ -325,10 +325,15 @@ async fn run(shared: Rc<Shared>, holding: Option<Holding>) {
             Err(_) => None,
         };
         let Some(job) = job else { break };
+        // No keepalive: our timer's abort must really cancel the request, or a late answer and
+        // the retry would deliver the event twice. (When the page hides, the events are handed
+        // off with keepalive; the one under way is left to this request: see `Engine::hand_off`.)
+        // Keepalive here was tried against Firefox's cancelling this request with a closing
+        // window, and made WPE 2.38 keep the sender lock after a navigation (DEVELOPERS.md).
         let options = Options {
             timeout_ms: REQUEST_TIMEOUT_MS,
             read_body: matches!(job, Job::Initialize(_)),
-            keepalive: job.outlives_page(),
+            keepalive: false,
             bypass_cache: true,
         };
         let reply = transport::send(job.request(), options).await;

@@ -24,6 +24,9 @@ const TRIES = 6;
  * run and report as TODO (a failure is printed, it does not fail the run).
  */
 const KNOWN_FAILING = {
+  // Closing the window right after tracking, Firefox now and then loses the one event whose
+  // request was under way (it cancels that request with the page): see the README.
+  firefox: ["unload: the browser closing the window right after"],
   // Left while loading, a page sometimes keeps the sender lock, so the next page sends nothing
   // for a while: see the README.
   wpe: ["unload: navigating away while"],
@@ -389,7 +392,13 @@ for (const engine of selectedEngines()) {
           else await b.open(page("blank.html", "?final"));
           await b.tracker(mockUrl);
           await track("final");
-          await waitFor(() => delivered().includes("final"), { timeout: 20000, message: "the final page's event" });
+          await waitFor(() => delivered().includes("final"), { timeout: 20000, message: "the final page's event" }).catch(
+            async (e) => {
+              // Who holds the site's sender lock, if anyone, says which page kept the rest waiting.
+              const locks = await run(async () => JSON.stringify(await navigator.locks.query())).catch((q) => `${q}`);
+              throw new Error(`${e.message}; locks: ${locks}; rrErrors: ${JSON.stringify(await run(() => window.rrErrors))}`);
+            },
+          );
           await waitFor(() => run(() => window.rr.pending === 0), { message: "nothing pending" });
           // The one loss the README allows: an event whose request under way the browser failed
           // as the page went away, or in the 2 s before (pages/capture.js saw it), arrives at

@@ -112,15 +112,6 @@ impl Job {
             Job::Initialize(r) | Job::Deliver { request: r, .. } => r,
         }
     }
-
-    /// Whether the request travels with `keepalive`, outliving the page: every delivery that
-    /// needs no CORS preflight. The event under way when the page goes away is left to its
-    /// request (see [`Engine::hand_off`]), and Firefox cancels a regular request with a closing
-    /// page. (A timed-out one may then still arrive next to its retry, as any request that
-    /// reached a slow server may.)
-    pub fn outlives_page(&self) -> bool {
-        matches!(self, Job::Deliver { request, .. } if request.method == Method::Get)
-    }
 }
 
 /// What the transport got back.
