@@ -18,6 +18,7 @@ const generated = JSON.parse(readFileSync(path.join(pkgDir, "package.json"), "ut
 
 const files = [
   "index.js",
+  "index.js.map",
   "index.d.ts",
   // The classic-script drop-in for tracking.js (<script async src=".../rrapi.js">), not a module.
   "rrapi.js",

@@ -53,8 +53,36 @@ impl Lease {
     }
 }
 
-fn deadline(now_ms: u64, quiet_ms: u64) -> u64 {
+/// When a lease taken or renewed at `now_ms` for `quiet_ms` runs out.
+pub fn deadline(now_ms: u64, quiet_ms: u64) -> u64 {
     now_ms.saturating_add(quiet_ms).saturating_add(GRACE_MS)
+}
+
+/// A tab standing by while another holds the lock, deciding whether that holder has stopped
+/// running. The holder says in shared storage when its lease ends (see `keys::LEASE`), and that
+/// it is over (0) once it is done or its page goes away. A holder whose code cannot run gives the
+/// lock up by its own JS timer, but a page frozen in the back/forward cache runs no timer, and
+/// WebKit 2.38 lets such a page keep its lock (as it may one granted just before the page froze,
+/// whose callback never ran). Such a lock is taken (`steal`) once the holder's lease, as last
+/// said, is over on two checks in a row with no word from it in between: a holder granted a
+/// moment ago has a check's time to say its own.
+#[derive(Debug, Default)]
+pub struct Takeover {
+    /// The lease end seen already over at the last check (0: none was said).
+    over: Option<u64>,
+}
+
+impl Takeover {
+    /// The lock was busy at `now_ms`; the holder last said its lease ends at `said_ms` (none:
+    /// nothing was said). Returns whether to take the lock at the next check.
+    pub fn busy(&mut self, said_ms: Option<u64>, now_ms: u64) -> bool {
+        let end = said_ms.unwrap_or(0);
+        if end > now_ms {
+            self.over = None;
+            return false;
+        }
+        self.over.replace(end) == Some(end)
+    }
 }
 
 #[cfg(test)]
@@ -90,6 +118,38 @@ mod tests {
         assert!(!lease.held());
         assert!(!lease.renew(1_001, 10_000));
         assert_eq!(lease.remaining_ms(1_001), 0);
+    }
+
+    #[test]
+    fn a_holder_past_its_lease_on_two_checks_with_no_word_between_loses_the_lock() {
+        let mut standby = Takeover::default();
+        // The holder's lease runs until 10 000: it is alive.
+        assert!(!standby.busy(Some(10_000), 8_000));
+        // Over at the first check: not yet, it may have just been granted.
+        assert!(!standby.busy(Some(10_000), 12_000));
+        // Still the same, over, at the next: taken.
+        assert!(standby.busy(Some(10_000), 14_000));
+    }
+
+    #[test]
+    fn a_holder_that_speaks_between_two_checks_keeps_the_lock() {
+        let mut standby = Takeover::default();
+        assert!(!standby.busy(Some(10_000), 12_000));
+        // A new holder said its own lease end, already over too (clocks differ): one more check.
+        assert!(!standby.busy(Some(11_000), 14_000));
+        assert!(standby.busy(Some(11_000), 16_000));
+        // A live lease in between starts the count again.
+        let mut standby = Takeover::default();
+        assert!(!standby.busy(Some(10_000), 12_000));
+        assert!(!standby.busy(Some(20_000), 14_000));
+        assert!(!standby.busy(Some(10_000), 16_000));
+    }
+
+    #[test]
+    fn a_holder_that_never_said_anything_loses_the_lock_after_two_checks() {
+        let mut standby = Takeover::default();
+        assert!(!standby.busy(None, 2_000));
+        assert!(standby.busy(None, 4_000));
     }
 
     #[test]

@@ -12,9 +12,10 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::report::Reporter;
 use crate::core::engine::{Engine, HandOff, Job, Next, Reply};
 use crate::core::keys;
+use crate::core::lease::{self, Takeover};
 use crate::web::clock::{jitter, now_ms, sleep};
 use crate::web::lifecycle::{hidden, online, Listener};
-use crate::web::lock::{self, Holding, Locked};
+use crate::web::lock::{self, Holding, Locked, Task};
 use crate::web::task::spawn_local;
 use crate::web::transport::{self, Options};
 
@@ -146,8 +147,8 @@ impl Shared {
             spawn_local(async move {
                 let inner = shared.clone();
                 let name = inner.lock_name.clone();
-                lock::exclusive(&name, REQUEST_TIMEOUT_MS.into(), |_| async move { inner.hand_off(HandOff::Queue) })
-                    .await;
+                let task: Task = Box::new(|_| Box::pin(async move { inner.hand_off(HandOff::Queue) }));
+                lock::exclusive(&name, REQUEST_TIMEOUT_MS.into(), false, task).await;
             });
         }
     }
@@ -156,6 +157,12 @@ impl Shared {
     fn on_leaving(self: &Rc<Self>, leaving: bool) {
         if let Ok(mut engine) = self.engine.try_borrow_mut() {
             engine.page_leaving(leaving);
+        }
+        // The lock is given up with `pagehide` (see `web::lock`), which WebKit 2.38 does not
+        // always honour for a page going into its back/forward cache: the tabs standing by
+        // are told, and take the lock if it stays busy (`core::lease::Takeover`).
+        if leaving && self.holds_lock.get() {
+            self.end_lease();
         }
         if leaving {
             self.on_hidden();
@@ -208,6 +215,13 @@ impl Shared {
                 engine.session_refreshed(&reply);
             }
         });
+    }
+
+    /// Tells the tabs standing by that this page's lease is over.
+    fn end_lease(&self) {
+        if let Ok(engine) = self.engine.try_borrow() {
+            engine.share_lease(0);
+        }
     }
 
     fn pending(&self) -> usize {
@@ -286,12 +300,14 @@ fn listen(shared: &Rc<Shared>) {
 /// The sender task: sends while this tab holds the lock; while another tab does, checks back
 /// now and then in case that tab went away or some events live only in this page's memory.
 async fn drive(shared: Rc<Shared>) {
+    let mut standby = Takeover::default();
+    let mut take = false;
     loop {
         // Between two steps the sender waits at most for one request (its timeout), but for
         // backoffs, which it announces: see `run`.
         let for_run = shared.clone();
-        let sender = move |holding| run(for_run, holding);
-        if lock::exclusive(&shared.lock_name, REQUEST_TIMEOUT_MS.into(), sender).await == Locked::Ran {
+        let sender: Task = Box::new(move |holding| Box::pin(run(for_run, holding)));
+        if lock::exclusive(&shared.lock_name, REQUEST_TIMEOUT_MS.into(), take, sender).await == Locked::Ran {
             break;
         }
         shared.tracked_unconfirmed.set(false);
@@ -301,6 +317,9 @@ async fn drive(shared: Rc<Shared>) {
         if shared.pending() == 0 || !online() {
             break;
         }
+        // Still busy, as far as this tab knows: take the lock if its holder stopped running.
+        let said = shared.engine.try_borrow().ok().and_then(|e| e.shared_lease());
+        take = standby.busy(said, now_ms());
         // Still Standby while asking again: `run` says Running once the lock is ours.
     }
     shared.state.set(State::Idle);
@@ -325,6 +344,9 @@ async fn run(shared: Rc<Shared>, holding: Option<Holding>) {
             Err(_) => None,
         };
         let Some(job) = job else { break };
+        if let Ok(engine) = shared.engine.try_borrow() {
+            engine.share_lease(lease::deadline(now_ms(), REQUEST_TIMEOUT_MS.into()));
+        }
         // No keepalive: our timer's abort must really cancel the request, or a late answer and
         // the retry would deliver the event twice. (When the page hides, the events are handed
         // off with keepalive; the one under way is left to this request: see `Engine::hand_off`.)
@@ -349,6 +371,7 @@ async fn run(shared: Rc<Shared>, holding: Option<Holding>) {
         if let Next::Wait(ms) = next {
             if let Ok(engine) = shared.engine.try_borrow() {
                 engine.share_wait(now_ms() + ms);
+                engine.share_lease(lease::deadline(now_ms(), ms));
             }
             shared.state.set(State::Waiting);
             shared.settle_waiters();
@@ -359,6 +382,11 @@ async fn run(shared: Rc<Shared>, holding: Option<Holding>) {
             shared.state.set(State::Running);
         }
     }
-    shared.lease_lost.set(holding.as_ref().is_some_and(|h| !h.held()));
+    let lost = holding.as_ref().is_some_and(|h| !h.held());
+    // Done: the lock is given up now. (A lock taken from this page is the taker's to speak of.)
+    if !lost {
+        shared.end_lease();
+    }
+    shared.lease_lost.set(lost);
     shared.holds_lock.set(false);
 }

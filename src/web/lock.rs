@@ -173,26 +173,29 @@ fn supported() -> bool {
     navigator.is_object() && Reflect::get(&navigator, &JsValue::from_str("locks")).is_ok_and(|l| l.is_object())
 }
 
-/// Runs `task` while holding the site-wide lock `name`, unless another tab holds it. Where the
-/// Web Locks API is missing (Safari before 15.4) or refuses (opaque origins), runs `task`
-/// without a lock. The task gets its [`Holding`]; between two of its steps it may be quiet for
-/// `quiet_ms` (or what it last asked for with [`Holding::renew`]) plus the grace, or it loses
-/// the lock.
-pub async fn exclusive<F, T>(name: &str, quiet_ms: u64, task: F) -> Locked
-where
-    F: FnOnce(Option<Holding>) -> T + 'static,
-    T: Future<Output = ()> + 'static,
-{
+/// A task to run under the lock, given its holding (none: it runs unlocked). Boxed, so that one
+/// copy of [`exclusive`] serves every caller.
+pub type Task = Box<dyn FnOnce(Option<Holding>) -> Pin<Box<dyn Future<Output = ()>>>>;
+
+/// Runs `task` while holding the site-wide lock `name`, unless another tab holds it (with
+/// `take`, it is taken from that tab: see `core::lease::Takeover`). Where the Web Locks API is
+/// missing (Safari before 15.4) or refuses (opaque origins), runs `task` without a lock. The
+/// task gets its [`Holding`]; between two of its steps it may be quiet for `quiet_ms` (or what
+/// it last asked for with [`Holding::renew`]) plus the grace, or it loses the lock; it loses it
+/// too when another tab takes it.
+pub async fn exclusive(name: &str, quiet_ms: u64, take: bool, task: Task) -> Locked {
     if !supported() {
         task(None).await;
         return Locked::Ran;
     }
     let options = super::object::bare();
-    super::object::set(&options, "ifAvailable", &JsValue::TRUE);
+    super::object::set(&options, if take { "steal" } else { "ifAvailable" }, &JsValue::TRUE);
     // The task waits here until the lock callback takes it; if the lock request fails instead
     // (opaque origins such as file:// WebViews reject it), it is still here to run unlocked.
     let slot = Rc::new(RefCell::new(Some(task)));
     let for_callback = slot.clone();
+    let held = Rc::new(RefCell::new(None::<Holding>));
+    let for_held = held.clone();
     // Settled when the task has ended. The lock can be given up before that (the lease ran out,
     // the page was hidden), and the task must still end before this run does: a second task
     // started meanwhile would send beside it.
@@ -206,8 +209,8 @@ where
                 let promise = Promise::new(&mut |resolve, _| release = Some(resolve));
                 if let Some(release) = release {
                     let holding = Holding::new(&promise, release, quiet_ms);
-                    let task = Box::pin(task(Some(holding.clone())));
-                    spawn_local(Watched { task, holding, finished: finish });
+                    *for_held.borrow_mut() = Some(holding.clone());
+                    spawn_local(Watched { task: task(Some(holding.clone())), holding, finished: finish });
                 }
                 promise
             }
@@ -224,6 +227,14 @@ where
             Locked::Ran
         }
         Ok(_) => Locked::Busy,
+        // Another tab took the lock while the task ran: it stops at its next step.
+        Err(_) if held.borrow().is_some() => {
+            if let Some(holding) = held.borrow_mut().take() {
+                holding.lose();
+            }
+            let _ = JsFuture::from(finished).await;
+            Locked::Ran
+        }
         Err(_) => {
             let task = slot.borrow_mut().take();
             if let Some(task) = task {

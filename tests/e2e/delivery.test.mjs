@@ -339,3 +339,44 @@ test("events stored by the release before format versions are delivered as that 
   assert.deepEqual(await page.evaluate(() => window.rrErrors), [], "nothing unreadable");
   await context.close();
 });
+
+test("a tab whose sender lock stays held past its lease loses it to the tab standing by; one within its lease keeps it", { timeout: 40000 }, async () => {
+  const context = await env.browser.browser.newContext();
+  // Every lock request a page makes, with its options, in window.rrLockRequests.
+  await context.addInitScript(() => {
+    const request = navigator.locks.request.bind(navigator.locks);
+    window.rrLockRequests = [];
+    navigator.locks.request = (name, ...rest) => {
+      window.rrLockRequests.push({ name, steal: rest.length > 1 && Boolean(rest[0].steal) });
+      return request(name, ...rest);
+    };
+  });
+  const page = await readyPage(context);
+  const [{ name }] = await page.evaluate(() => window.rrLockRequests);
+  // Another page of the site holds the lock and never gives it up (as a page frozen in
+  // WebKit's back/forward cache does), saying its lease lasts another minute.
+  const holder = await openTestPage(context, env.stack.demoUrl);
+  await holder.evaluate((name) => {
+    const key = Object.keys(localStorage).find((k) => k.startsWith("rrt:lease:"));
+    localStorage.setItem(key, String(Date.now() + 60000));
+    return new Promise((granted) => {
+      navigator.locks.request(name, () => (granted(), new Promise(() => {}))).catch((e) => (window.rrTaken = e.name));
+    });
+  }, name);
+  const before = await page.evaluate(() => window.rrLockRequests.length);
+  await track(page, "waited");
+  const requests = () => page.evaluate((n) => window.rrLockRequests.slice(n), before);
+  // Within the lease the holder keeps the lock: the tab checks back (busy) and takes nothing.
+  await waitFor(async () => (await requests()).length >= 3, { message: "three checks while standing by" });
+  assert.deepEqual((await requests()).map((r) => r.steal), [false, false, false]);
+  assert.deepEqual(await delivered(), []);
+  // The lease, as the holder said, is over: two checks later the lock is taken, and sent.
+  await holder.evaluate(() => {
+    const key = Object.keys(localStorage).find((k) => k.startsWith("rrt:lease:"));
+    localStorage.setItem(key, "0");
+  });
+  await waitFor(async () => (await delivered()).includes("waited"), { timeout: 10000, message: "delivered by the taker" });
+  assert.ok((await requests()).some((r) => r.steal), "the lock was taken (steal)");
+  assert.equal(await holder.evaluate(() => window.rrTaken), "AbortError", "the holder lost it");
+  await context.close();
+});

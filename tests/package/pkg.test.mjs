@@ -19,7 +19,8 @@ test("pkg/ ships the wasm, its glue and TypeScript types", () => {
 test("the loader keeps its bundler hints, and the minified glue maps back to the original", () => {
   // Without them webpack warns "Critical dependency" and Vite cannot analyse the Node-only import.
   const loader = readFileSync(new URL("index.js", pkgDir), "utf8");
-  assert.match(loader, /import\(\s*\/\* webpackIgnore: true \*\/\s*\/\* @vite-ignore \*\/\s*FS\)/);
+  assert.match(loader, /import\(\s*\/\* webpackIgnore: true \*\/\s*\/\* @vite-ignore \*\/\s*\w+\s*\)/);
+  assert.match(loader, /\/\/# sourceMappingURL=index\.js\.map\s*$/);
   const glue = readFileSync(new URL("retailrocket_tracker.js", pkgDir), "utf8");
   assert.ok(glue.startsWith('/* @ts-self-types="./retailrocket_tracker.d.ts" */'), "Deno finds the types");
   assert.match(glue, /\/\/# sourceMappingURL=retailrocket_tracker\.js\.map\s*$/);
@@ -28,6 +29,7 @@ test("the loader keeps its bundler hints, and the minified glue maps back to the
   assert.match(map.sourcesContent[0], /export class Tracker/, "the readable glue is embedded");
   const manifest = JSON.parse(readFileSync(new URL("package.json", pkgDir), "utf8"));
   assert.ok(manifest.files.includes("retailrocket_tracker.js.map"), "the source map ships");
+  assert.ok(manifest.files.includes("index.js.map"), "the loader's source map ships");
 });
 
 test("the .wasm imports under short names, and the glue supplies each of them", async () => {

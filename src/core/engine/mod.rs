@@ -304,6 +304,10 @@ impl Engine {
         format!("{}:{}", keys::WAIT, self.space)
     }
 
+    fn lease_key(&self) -> String {
+        format!("{}:{}", keys::LEASE, self.space)
+    }
+
     /// The visitor's `sessionExternalId`.
     pub fn visitor(&self) -> &SessionExternalId {
         &self.visitor

@@ -71,6 +71,17 @@ impl Engine {
         Some(job)
     }
 
+    /// Tells the tabs standing by when the sender's lease ends (see [`keys::LEASE`]): when it
+    /// is granted and at each step, and 0 once it is done or its page goes away.
+    pub fn share_lease(&self, until_ms: u64) {
+        let _ = self.durable.queue.set(&self.lease_key(), &until_ms.to_string());
+    }
+
+    /// When the site's sender last said its lease ends.
+    pub fn shared_lease(&self) -> Option<u64> {
+        self.durable.queue.get(&self.lease_key()).and_then(|t| t.parse().ok())
+    }
+
     /// The sender waits out a backoff until `until_ms`: tells the site's other tabs (see
     /// [`keys::WAIT`]).
     pub fn share_wait(&self, until_ms: u64) {
