@@ -219,8 +219,8 @@ impl Shared {
 
     /// Tells the tabs standing by that this page's lease is over.
     fn end_lease(&self) {
-        if let Ok(engine) = self.engine.try_borrow() {
-            engine.share_lease(0);
+        if let Ok(mut engine) = self.engine.try_borrow_mut() {
+            engine.end_lease();
         }
     }
 
@@ -344,7 +344,7 @@ async fn run(shared: Rc<Shared>, holding: Option<Holding>) {
             Err(_) => None,
         };
         let Some(job) = job else { break };
-        if let Ok(engine) = shared.engine.try_borrow() {
+        if let Ok(mut engine) = shared.engine.try_borrow_mut() {
             engine.share_lease(lease::deadline(now_ms(), REQUEST_TIMEOUT_MS.into()));
         }
         // No keepalive: our timer's abort must really cancel the request, or a late answer and
@@ -369,7 +369,7 @@ async fn run(shared: Rc<Shared>, holding: Option<Holding>) {
         };
         shared.report_problems();
         if let Next::Wait(ms) = next {
-            if let Ok(engine) = shared.engine.try_borrow() {
+            if let Ok(mut engine) = shared.engine.try_borrow_mut() {
                 engine.share_wait(now_ms() + ms);
                 engine.share_lease(lease::deadline(now_ms(), ms));
             }

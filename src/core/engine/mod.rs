@@ -182,6 +182,9 @@ pub struct Engine {
     leaving: bool,
     /// The request under way failed without an answer and is held (see [`NO_ANSWER_HOLD_MS`]).
     in_flight_unanswered: bool,
+    /// This page told the other tabs when its lease on the sender lock ends, and has not yet
+    /// said it is over (see [`share_lease`](Self::share_lease)).
+    lease_said: bool,
     /// The visitor a session handshake under way was asked for.
     handshake_for: Option<SessionExternalId>,
     /// The visitor the once-per-page session check under way was asked for.
@@ -266,6 +269,7 @@ impl Engine {
             handed_off: Vec::new(),
             leaving: false,
             in_flight_unanswered: false,
+            lease_said: false,
             handshake_for: None,
             refresh_for: None,
             backoff: Backoff::default(),

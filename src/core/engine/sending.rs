@@ -71,10 +71,19 @@ impl Engine {
         Some(job)
     }
 
-    /// Tells the tabs standing by when the sender's lease ends (see [`keys::LEASE`]): when it
-    /// is granted and at each step, and 0 once it is done or its page goes away.
-    pub fn share_lease(&self, until_ms: u64) {
+    /// Tells the tabs standing by when the sender's lease ends (see [`keys::LEASE`]): at each
+    /// step of its run.
+    pub fn share_lease(&mut self, until_ms: u64) {
         let _ = self.durable.queue.set(&self.lease_key(), &until_ms.to_string());
+        self.lease_said = true;
+    }
+
+    /// The run is done or its page goes away: tells the tabs standing by that the lease this
+    /// page said is over (nothing, if it said none: a page that sent nothing writes nothing).
+    pub fn end_lease(&mut self) {
+        if std::mem::take(&mut self.lease_said) {
+            let _ = self.durable.queue.set(&self.lease_key(), "0");
+        }
     }
 
     /// When the site's sender last said its lease ends.

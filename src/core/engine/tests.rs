@@ -809,3 +809,19 @@ fn what_the_shopper_did_stays_out_of_cookies_and_goes_with_forget_and_opt_out() 
     e.opt_out();
     assert_eq!(stores.queue.get(keys::EMAIL), None);
 }
+
+#[test]
+fn a_page_says_its_lease_and_its_end_and_one_that_said_none_writes_nothing() {
+    let stores = Stores::memory();
+    let mut e = engine(&stores);
+    e.end_lease();
+    assert_eq!(e.shared_lease(), None, "nothing said, nothing written (consent may be pending)");
+    e.share_lease(25_000);
+    assert_eq!(Engine::open(config(&[]), stores.clone(), "other", || [7; 16]).shared_lease(), Some(25_000));
+    e.end_lease();
+    assert_eq!(e.shared_lease(), Some(0), "over");
+    e.share_lease(40_000);
+    e.end_lease();
+    e.end_lease();
+    assert_eq!(e.shared_lease(), Some(0));
+}
