@@ -347,15 +347,13 @@ async fn run(shared: Rc<Shared>, holding: Option<Holding>) {
         if let Ok(mut engine) = shared.engine.try_borrow_mut() {
             engine.share_lease(lease::deadline(now_ms(), REQUEST_TIMEOUT_MS.into()));
         }
-        // No keepalive: our timer's abort must really cancel the request, or a late answer and
-        // the retry would deliver the event twice. (When the page hides, the events are handed
-        // off with keepalive; the one under way is left to this request: see `Engine::hand_off`.)
-        // Keepalive here was tried against Firefox's cancelling this request with a closing
-        // window, and made WPE 2.38 keep the sender lock after a navigation (DEVELOPERS.md).
+        // Keepalive where it needs no preflight (see `Job::outlives_page`): the event under way
+        // when the page goes away is left to this request, and Firefox cancels a regular one
+        // with a closing window. Our timer's abort still ends it while the page lives.
         let options = Options {
             timeout_ms: REQUEST_TIMEOUT_MS,
             read_body: matches!(job, Job::Initialize(_)),
-            keepalive: false,
+            keepalive: job.outlives_page(),
             bypass_cache: true,
         };
         let reply = transport::send(job.request(), options).await;

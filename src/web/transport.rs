@@ -39,8 +39,9 @@ pub struct Options {
     pub timeout_ms: u32,
     /// Read the body (only the session handshake needs it).
     pub read_body: bool,
-    /// Let the request outlive the page: hand-offs only. The browser does not cancel an aborted
-    /// keepalive request, so one our timer gave up on may still arrive (see `Engine::settle`).
+    /// Let the request outlive the page (see `Job::outlives_page`). Once the page is gone, no
+    /// timer of ours can abort it: a hand-off our timer gave up on may still arrive (see
+    /// `Engine::settle`).
     pub keepalive: bool,
     /// Never answer from, or store in, the browser's HTTP cache (events). Recommendations leave
     /// it on: the browser honours their `Cache-Control` across page loads.

@@ -23,14 +23,7 @@ const TRIES = 6;
  * Rows an engine is known to fail (by the start of their name), until their fix lands: they
  * run and report as TODO (a failure is printed, it does not fail the run).
  */
-const KNOWN_FAILING = {
-  // Closing the window right after tracking, Firefox now and then loses the one event whose
-  // request was under way (it cancels that request with the page): see the README.
-  firefox: ["unload: the browser closing the window right after"],
-  // Left while loading, a page sometimes keeps the sender lock, so the next page sends nothing
-  // for a while: see the README.
-  wpe: ["unload: navigating away while"],
-};
+const KNOWN_FAILING = {};
 
 for (const engine of selectedEngines()) {
   describe(`${engine.label}`, { concurrency: 1 }, () => {

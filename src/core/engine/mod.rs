@@ -52,8 +52,8 @@ pub const HAND_OFF_LIMIT: usize = 50;
 /// timer): a page that is going away hears its requests fail although they reached the server,
 /// or still will. Chromium stops a page that is still loading as soon as a navigation away from
 /// it starts, failing the request under way before `beforeunload`; Chromium and Firefox report a
-/// closing page's keepalive hand-offs as failed while they deliver them; every engine cancels
-/// the request under way as the page goes. So such a failure is held this long (see
+/// closing page's keepalive requests as failed while they deliver them; every engine cancels
+/// a regular request (a preflighted POST) under way as the page goes. So such a failure is held this long (see
 /// [`Engine::settle_after_ms`]) and believed only by a page that is still there after it and not
 /// going away (no `pagehide`): that page keeps the event, or puts it back if it had taken it out
 /// of storage, and retries it. A page that goes away in the meantime has taken the event out of
@@ -111,6 +111,17 @@ impl Job {
         match self {
             Job::Initialize(r) | Job::Deliver { request: r, .. } => r,
         }
+    }
+
+    /// Whether the request travels with `keepalive`, outliving the page: every delivery that
+    /// needs no CORS preflight (a GET, or a batch to a same-origin relay). The events under way
+    /// when the page goes away are left to their request (see [`Engine::hand_off`]), and Firefox
+    /// cancels a regular request with a closing page. While the page lives, our timer's abort
+    /// ends such a request as it does any (the Fetch standard aborts a live document's
+    /// keepalive requests), so a regular send that timed out is retried.
+    pub fn outlives_page(&self) -> bool {
+        matches!(self, Job::Deliver { request, .. }
+            if request.method == Method::Get || (request.url.starts_with('/') && !request.url.starts_with("//")))
     }
 }
 

@@ -729,6 +729,23 @@ fn a_retry_in_flight_during_a_backoff_is_not_sent_again_by_the_next_page() {
 }
 
 #[test]
+fn event_gets_outlive_the_page_and_the_handshake_and_preflighted_posts_do_not() {
+    let stores = Stores::memory();
+    let mut e = engine(&stores);
+    e.track(vec![view(1)], 1);
+    let handshake = e.next_job(1).unwrap();
+    assert!(matches!(handshake, Job::Initialize(_)) && !handshake.outlives_page());
+    e.complete(&handshake, &session_ok(&handshake), 0.5);
+    let get = e.next_job(1).unwrap();
+    assert!(get.outlives_page(), "the GET under way when the page closes must still arrive");
+    e.complete(&get, &ok(""), 0.5);
+    e.track(vec![Event::GroupView { items: vec![ItemId::parse("5").unwrap()], stock: None, recom_item: None }], 2);
+    let post = e.next_job(2).unwrap();
+    assert_eq!(post.request().method, Method::Post);
+    assert!(!post.outlives_page(), "a keepalive request cannot rely on a CORS preflight");
+}
+
+#[test]
 fn a_group_view_post_in_flight_is_left_to_its_request_and_comes_back_only_if_the_page_lives() {
     let group = || Event::GroupView { items: vec![ItemId::parse("5").unwrap()], stock: None, recom_item: None };
     for leaving in [true, false] {
@@ -824,4 +841,16 @@ fn a_page_says_its_lease_and_its_end_and_one_that_said_none_writes_nothing() {
     e.end_lease();
     e.end_lease();
     assert_eq!(e.shared_lease(), Some(0));
+}
+
+#[test]
+fn a_same_origin_relay_batch_outlives_the_page_and_a_cross_origin_one_does_not() {
+    for (relay, outlives) in [("/rr-relay", true), ("https://relay.example", false)] {
+        let stores = Stores::memory();
+        let mut e = engine_with(&stores, &[("relayUrl", RawValue::Text(relay.into()))]);
+        e.track(vec![view(1)], 1);
+        let batch = e.next_job(1).unwrap();
+        assert_eq!(batch.request().method, Method::Post);
+        assert_eq!(batch.outlives_page(), outlives, "{relay}");
+    }
 }

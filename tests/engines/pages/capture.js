@@ -7,10 +7,10 @@
 //    cookie-blocked frames), throws (every method throws), quota (writes throw QuotaExceededError).
 // 3. `rrEval(code)` evaluates `code` in the page's own realm: Firefox runs WebDriver scripts in
 //    a sandbox, and objects made there are not `instanceof Object` in the page.
-// 4. Watches the page's own event requests (not the keepalive hand-offs): the search phrase of
-//    each that failed without an answer while the page was going away, or in the 2 s before
-//    (the tracker leaves such an event to its request: the README's one chosen loss), goes to
-//    localStorage "rrLeftToRequest", for the unload matrix.
+// 4. Watches the page's own event requests (not the hand-offs made once it is hidden or left):
+//    the search phrase of each that failed without an answer while the page was going away, or
+//    in the 2 s before (the tracker leaves such an event to its request: the README's one
+//    chosen loss), goes to localStorage "rrLeftToRequest", for the unload matrix.
 window.rrEval = function (code) {
   return (0, eval)(code);
 };
@@ -64,7 +64,9 @@ window.rrEval = function (code) {
   window.fetch = function (url, init) {
     var result = fetch0.apply(this, arguments);
     var phrase = /[?&]searchPhrase=([^&]*)/.exec(String(url));
-    if (phrase && !(init && init.keepalive)) {
+    // Not the hand-offs: they are made once the page is hidden or going away (this script's
+    // listeners run before the tracker's), while event requests all travel with keepalive.
+    if (phrase && leftAt === null && document.visibilityState !== "hidden") {
       result.then(null, function () {
         var p = decodeURIComponent(phrase[1]);
         if (leftAt !== null) record(p);
