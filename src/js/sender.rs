@@ -313,7 +313,8 @@ async fn drive(shared: Rc<Shared>) {
         shared.tracked_unconfirmed.set(false);
         shared.state.set(State::Standby);
         shared.settle_waiters();
-        sleep(BUSY_RECHECK_MS).await;
+        // Jittered, so that two tabs standing by do not check, and take the lock, in step.
+        sleep(BUSY_RECHECK_MS + (jitter() * 1_000.0) as u64).await;
         if shared.pending() == 0 || !online() {
             break;
         }
@@ -367,6 +368,10 @@ async fn run(shared: Rc<Shared>, holding: Option<Holding>) {
         };
         shared.report_problems();
         if let Next::Wait(ms) = next {
+            // A lock taken meanwhile is the taker's to speak of.
+            if holding.as_ref().is_some_and(|h| !h.held()) {
+                break;
+            }
             if let Ok(mut engine) = shared.engine.try_borrow_mut() {
                 engine.share_wait(now_ms() + ms);
                 engine.share_lease(lease::deadline(now_ms(), ms));

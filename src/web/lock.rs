@@ -235,6 +235,15 @@ pub async fn exclusive(name: &str, quiet_ms: u64, take: bool, task: Task) -> Loc
             let _ = JsFuture::from(finished).await;
             Locked::Ran
         }
+        // Taken before the callback ran (a page frozen right after its grant, back now): the
+        // lock is another tab's, and a late callback finds no task.
+        Err(error)
+            if Reflect::get(&error, &"name".into()).ok().and_then(|n| n.as_string()).as_deref()
+                == Some("AbortError") =>
+        {
+            slot.borrow_mut().take();
+            Locked::Busy
+        }
         Err(_) => {
             let task = slot.borrow_mut().take();
             if let Some(task) = task {

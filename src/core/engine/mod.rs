@@ -45,6 +45,10 @@ pub struct Page {
     pub referrer: String,
 }
 
+/// Largest body sent with `keepalive`: browsers refuse a keepalive request once the bodies of
+/// those in flight pass 64 KiB (a large relay batch then travels as a regular request).
+const KEEPALIVE_BODY_MAX: usize = 60_000;
+
 /// Most events handed to the browser at once when the page is hidden.
 pub const HAND_OFF_LIMIT: usize = 50;
 
@@ -121,7 +125,9 @@ impl Job {
     /// keepalive requests), so a regular send that timed out is retried.
     pub fn outlives_page(&self) -> bool {
         matches!(self, Job::Deliver { request, .. }
-            if request.method == Method::Get || (request.url.starts_with('/') && !request.url.starts_with("//")))
+            if request.method == Method::Get
+                || (request.url.starts_with('/') && !request.url.starts_with("//")
+                    && request.body.as_ref().is_some_and(|b| b.len() < KEEPALIVE_BODY_MAX)))
     }
 }
 
@@ -193,9 +199,9 @@ pub struct Engine {
     leaving: bool,
     /// The request under way failed without an answer and is held (see [`NO_ANSWER_HOLD_MS`]).
     in_flight_unanswered: bool,
-    /// This page told the other tabs when its lease on the sender lock ends, and has not yet
-    /// said it is over (see [`share_lease`](Self::share_lease)).
-    lease_said: bool,
+    /// When this page last told the other tabs its lease on the sender lock ends, until it
+    /// says it is over (see [`share_lease`](Self::share_lease)).
+    lease_said: Option<u64>,
     /// The visitor a session handshake under way was asked for.
     handshake_for: Option<SessionExternalId>,
     /// The visitor the once-per-page session check under way was asked for.
@@ -280,7 +286,7 @@ impl Engine {
             handed_off: Vec::new(),
             leaving: false,
             in_flight_unanswered: false,
-            lease_said: false,
+            lease_said: None,
             handshake_for: None,
             refresh_for: None,
             backoff: Backoff::default(),
@@ -316,11 +322,19 @@ impl Engine {
     }
 
     fn wait_key(&self) -> String {
-        format!("{}:{}", keys::WAIT, self.space)
+        self.space_key(keys::WAIT)
     }
 
     fn lease_key(&self) -> String {
-        format!("{}:{}", keys::LEASE, self.space)
+        self.space_key(keys::LEASE)
+    }
+
+    /// `{name}:{space}`: this config's own key under `name`.
+    fn space_key(&self, name: &str) -> String {
+        let mut key = name.to_owned();
+        key.push(':');
+        key.push_str(&self.space);
+        key
     }
 
     /// The visitor's `sessionExternalId`.

@@ -73,16 +73,23 @@ impl Engine {
 
     /// Tells the tabs standing by when the sender's lease ends (see [`keys::LEASE`]): at each
     /// step of its run.
+    /// A record that cannot be written is removed, so that no stale end is left for the
+    /// others to act on.
     pub fn share_lease(&mut self, until_ms: u64) {
-        let _ = self.durable.queue.set(&self.lease_key(), &until_ms.to_string());
-        self.lease_said = true;
+        let key = self.lease_key();
+        if self.durable.queue.set(&key, &until_ms.to_string()).is_err() {
+            self.durable.queue.remove(&key);
+        }
+        self.lease_said = Some(until_ms);
     }
 
     /// The run is done or its page goes away: tells the tabs standing by that the lease this
-    /// page said is over (nothing, if it said none: a page that sent nothing writes nothing).
+    /// page said is over (nothing, if it said none: a page that sent nothing writes nothing;
+    /// nor if another tab took the lock since and said its own).
     pub fn end_lease(&mut self) {
-        if std::mem::take(&mut self.lease_said) {
-            let _ = self.durable.queue.set(&self.lease_key(), "0");
+        if self.lease_said.take().is_some_and(|said| self.shared_lease() == Some(said)) {
+            self.share_lease(0);
+            self.lease_said = None;
         }
     }
 

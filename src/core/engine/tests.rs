@@ -841,6 +841,14 @@ fn a_page_says_its_lease_and_its_end_and_one_that_said_none_writes_nothing() {
     e.end_lease();
     e.end_lease();
     assert_eq!(e.shared_lease(), Some(0));
+    // Another tab took the lock and said its own lease: this page's end leaves it alone.
+    e.share_lease(50_000);
+    let mut taker = Engine::open(config(&[]), stores.clone(), "taker", || [7; 16]);
+    taker.share_lease(60_000);
+    e.end_lease();
+    assert_eq!(e.shared_lease(), Some(60_000));
+    taker.end_lease();
+    assert_eq!(e.shared_lease(), Some(0));
 }
 
 #[test]
