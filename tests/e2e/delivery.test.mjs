@@ -340,7 +340,7 @@ test("events stored by the release before format versions are delivered as that 
   await context.close();
 });
 
-test("a tab whose sender lock stays held past its lease loses it to the tab standing by; one within its lease keeps it", { timeout: 40000 }, async () => {
+test("a tab whose sender lock stays held past its lease loses it to the tab standing by; one within its lease keeps it", { timeout: 60000 }, async () => {
   const context = await env.browser.browser.newContext();
   // Every lock request a page makes, with its options, in window.rrLockRequests.
   await context.addInitScript(() => {
@@ -367,7 +367,7 @@ test("a tab whose sender lock stays held past its lease loses it to the tab stan
   await track(page, "waited");
   const requests = () => page.evaluate((n) => window.rrLockRequests.slice(n), before);
   // Within the lease the holder keeps the lock: the tab checks back (busy) and takes nothing.
-  await waitFor(async () => (await requests()).length >= 3, { message: "three checks while standing by" });
+  await waitFor(async () => (await requests()).length >= 3, { timeout: 15000, message: "three checks while standing by" });
   assert.deepEqual((await requests()).map((r) => r.steal), [false, false, false]);
   assert.deepEqual(await delivered(), []);
   // The lease, as the holder said, is over: two checks later the lock is taken, and sent.
@@ -375,7 +375,7 @@ test("a tab whose sender lock stays held past its lease loses it to the tab stan
     const key = Object.keys(localStorage).find((k) => k.startsWith("rrt:lease:"));
     localStorage.setItem(key, "0");
   });
-  await waitFor(async () => (await delivered()).includes("waited"), { timeout: 10000, message: "delivered by the taker" });
+  await waitFor(async () => (await delivered()).includes("waited"), { timeout: 15000, message: "delivered by the taker" });
   assert.ok((await requests()).some((r) => r.steal), "the lock was taken (steal)");
   assert.equal(await holder.evaluate(() => window.rrTaken), "AbortError", "the holder lost it");
   await context.close();
