@@ -122,7 +122,7 @@ impl Job {
     /// when the page goes away are left to their request (see [`Engine::hand_off`]), and Firefox
     /// cancels a regular request with a closing page. While the page lives, our timer's abort
     /// ends such a request as it does any (the Fetch standard aborts a live document's
-    /// keepalive requests), so a regular send that timed out is retried.
+    /// keepalive requests; not measured here), so a regular send that timed out is retried.
     pub fn outlives_page(&self) -> bool {
         matches!(self, Job::Deliver { request, .. }
             if request.method == Method::Get

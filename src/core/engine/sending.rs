@@ -111,8 +111,9 @@ impl Engine {
     /// Where the browser hides a request's fate, the event is not put back, choosing a possible
     /// loss over a possible duplicate: a failure without an answer heard by a page that is going
     /// away (see [`NO_ANSWER_HOLD_MS`]; Firefox's timers fail during teardown, which cuts the
-    /// hold short, but only after `pagehide`), and a `keepalive` hand-off our timer
-    /// gave up on (the browser does not cancel those; it may still arrive).
+    /// hold short, but only after `pagehide`), and a hand-off our timer gave up on (made as
+    /// the page may be going, when no abort of ours can be relied on: it may still arrive).
+    /// A regular send that timed out is retried, keepalive or not (see [`Job::outlives_page`]).
     pub(super) fn settle(&mut self, sending: &Sending, reply: &Reply, keepalive: bool) -> Verdict {
         let status = reply.status;
         let fate_unknown = status == 0 && (self.leaving || (keepalive && reply.timed_out));

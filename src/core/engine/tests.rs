@@ -40,6 +40,14 @@ fn engine(stores: &Stores) -> Engine {
     engine_with(stores, &[])
 }
 
+/// An engine whose session Retail Rocket has named (a first event was delivered).
+fn with_session(stores: &Stores) -> Engine {
+    let mut e = engine(stores);
+    e.track(vec![view(1)], 1);
+    run(&mut e, session_ok);
+    e
+}
+
 /// Sends every job with `answer` until the engine has nothing left or asks to wait.
 fn run(e: &mut Engine, mut answer: impl FnMut(&Job) -> Reply) -> (Vec<String>, Option<u64>) {
     let mut sent = Vec::new();
@@ -280,9 +288,7 @@ fn no_answer_a_page_going_away_during_the_hold_leaves_the_event_to_its_request()
 #[test]
 fn hiding_the_page_hands_waiting_events_to_the_browser_once() {
     let stores = Stores::memory();
-    let mut e = engine(&stores);
-    e.track(vec![view(1)], 1);
-    run(&mut e, session_ok);
+    let mut e = with_session(&stores);
     e.track(vec![view(2), view(3), view(4)], 2);
     let in_flight = e.next_job(1).unwrap();
     assert!(in_flight.request().url.contains("/2?"));
@@ -458,9 +464,7 @@ fn only_a_same_origin_relay_gets_a_batch_on_unload() {
 #[test]
 fn an_event_removed_on_purpose_is_not_revived_by_a_failed_send() {
     let stores = Stores::memory();
-    let mut e = engine(&stores);
-    e.track(vec![view(1)], 1);
-    run(&mut e, session_ok);
+    let mut e = with_session(&stores);
     e.track(vec![view(2)], 2);
     let job = e.next_job(1).unwrap();
     let old = e.visitor().clone();
@@ -689,9 +693,7 @@ fn timed_out() -> Reply {
 #[test]
 fn an_event_in_flight_when_the_page_goes_away_is_left_to_its_request_never_sent_again() {
     let stores = Stores::memory();
-    let mut e = engine(&stores);
-    e.track(vec![view(1)], 1);
-    run(&mut e, session_ok);
+    let mut e = with_session(&stores);
     e.track(vec![view(2), view(3), view(4)], 2);
     let in_flight = e.next_job(1).unwrap();
     let handed = e.hand_off(2, HandOff::Queue);
@@ -711,9 +713,7 @@ fn an_event_in_flight_when_the_page_goes_away_is_left_to_its_request_never_sent_
 #[test]
 fn a_retry_in_flight_during_a_backoff_is_not_sent_again_by_the_next_page() {
     let stores = Stores::memory();
-    let mut e = engine(&stores);
-    e.track(vec![view(1)], 1);
-    run(&mut e, session_ok);
+    let mut e = with_session(&stores);
     e.track(vec![view(2), view(3)], 2);
     let first = e.next_job(1).unwrap();
     assert_eq!(e.complete(&first, &status(503), 0.5), Next::Wait(1_000));
@@ -767,9 +767,7 @@ fn a_group_view_post_in_flight_is_left_to_its_request_and_comes_back_only_if_the
 #[test]
 fn a_hand_off_our_timer_gave_up_on_may_still_land_and_is_not_put_back() {
     let stores = Stores::memory();
-    let mut e = engine(&stores);
-    e.track(vec![view(1)], 1);
-    run(&mut e, session_ok);
+    let mut e = with_session(&stores);
     e.track(vec![view(2), view(3)], 2);
     let handed = e.hand_off(2, HandOff::Queue);
     assert_eq!(handed.len(), 2);
@@ -861,4 +859,11 @@ fn a_same_origin_relay_batch_outlives_the_page_and_a_cross_origin_one_does_not()
         assert_eq!(batch.request().method, Method::Post);
         assert_eq!(batch.outlives_page(), outlives, "{relay}");
     }
+    // Keepalive bodies in flight are capped at 64 KiB: a batch near that travels as a regular request.
+    let batch = |body: String| Job::Deliver {
+        events: vec![],
+        request: WireRequest::new(Method::Post, "/rr-relay/visitorEvents?partnerId=p".into(), Some(body)),
+    };
+    assert!(batch("[]".into()).outlives_page());
+    assert!(!batch("x".repeat(KEEPALIVE_BODY_MAX)).outlives_page());
 }
