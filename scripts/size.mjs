@@ -8,14 +8,16 @@ import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 
-export const BUDGET_GZIP_BYTES = 20 * 1024;
-export const TARGET_GZIP_BYTES = 16 * 1024;
+// Issue 14: everything a page downloads for tracking and recommendations, 32 KB at most; 20 KB the goal.
+export const BUDGET_GZIP_BYTES = 32 * 1024;
+export const TARGET_GZIP_BYTES = 20 * 1024;
 // 65 KB until the tracking.js parity work (issue 11: rcuid, e-mail attribution, subscriptions,
 // page context, custom data, exact decimal quantities) measured +11.9 KB and the hostile-page
 // fixes (issue 13: catching imports, per-config storage, the cookie layer) +1.0 KB, the engine
 // fixes (issue 12) +0.4 KB; the lean-core work takes it down: 76 KB once the build dropped
-// reference types (-1.1 KB) and an event got one representation (-1.6 KB).
-export const CEILING_GZIP_BYTES = 76 * 1024;
+// reference types (-1.1 KB) and an event got one representation (-1.6 KB); 73 KB with the dated
+// nightly's size flags (std rebuilt for size, immediate-abort panics: -4.5 KB).
+export const CEILING_GZIP_BYTES = 73 * 1024;
 
 const pkg = new URL("../pkg/", import.meta.url);
 
