@@ -3,6 +3,7 @@
 
 pub mod attribution;
 pub mod config;
+pub mod delivery;
 pub mod engine;
 pub mod error;
 pub mod event;

@@ -39,6 +39,22 @@ impl WireRequest {
     }
 }
 
+/// How a request travels (the browser layer's `fetch` options).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transfer {
+    /// Abort after this long.
+    pub timeout_ms: u32,
+    /// Read the body (the session handshake and recommendations need it).
+    pub read_body: bool,
+    /// Let the request outlive the page (see `Job::outlives_page`). Once the page is gone, no
+    /// timer of ours can abort it: a hand-off our timer gave up on may still arrive (see
+    /// `Engine::settle_after_ms`).
+    pub keepalive: bool,
+    /// Never answer from, or store in, the browser's HTTP cache (events). Recommendations leave
+    /// it on: the browser honours their `Cache-Control` across page loads.
+    pub bypass_cache: bool,
+}
+
 /// The tracking endpoint of one shop.
 #[derive(Debug, Clone, Copy)]
 pub struct Tracking<'a> {

@@ -17,12 +17,12 @@ use crate::core::error::InputError;
 use crate::core::ids::{Invalid, ItemId, MAX_ID};
 use crate::core::problem::Problem;
 use crate::core::recs::{self, Answers, Api, Asked, Needs, Recommendation, Settled};
-use crate::core::wire::{Method, WireRequest};
+use crate::core::wire::{Method, Transfer, WireRequest};
 use crate::web::clock::now_ms;
 use crate::web::lifecycle::Listener;
 use crate::web::object;
 use crate::web::task::spawn_local;
-use crate::web::transport::{self, Options};
+use crate::web::transport;
 
 /// A tracker's answering rules (see [`Tracker`]'s `recs`).
 type Recs = Rc<RefCell<Answers<Array, Function>>>;
@@ -92,7 +92,7 @@ fn answer(tracker: &Tracker, url: String) -> Promise {
 /// waited for it and reports a failure.
 async fn request_items(recs: Recs, shared: Weak<Shared>, url: String, timeout_ms: u32) {
     let request = WireRequest::new(Method::Get, url.clone(), None);
-    let options = Options { timeout_ms, read_body: true, keepalive: false, bypass_cache: false };
+    let options = Transfer { timeout_ms, read_body: true, keepalive: false, bypass_cache: false };
     let reply = transport::send(&request, options).await;
     let Ok(mut answers) = recs.try_borrow_mut() else { return };
     let Settled { waiters, items, problem } = answers.replied(&url, &reply, parse_items, now_ms());

@@ -17,7 +17,7 @@ use web_sys::AbortController;
 use super::object;
 use crate::core::engine::Reply;
 use crate::core::retry::retry_after_seconds;
-use crate::core::wire::{Method, WireRequest};
+use crate::core::wire::{Method, Transfer, WireRequest};
 
 #[wasm_bindgen]
 extern "C" {
@@ -32,29 +32,13 @@ extern "C" {
     fn set_timeout_once(callback: &JsValue, ms: f64) -> Result<JsValue, JsValue>;
 }
 
-/// How the request should travel.
-#[derive(Debug, Clone, Copy)]
-pub struct Options {
-    /// Abort after this long.
-    pub timeout_ms: u32,
-    /// Read the body (only the session handshake needs it).
-    pub read_body: bool,
-    /// Let the request outlive the page (see `Job::outlives_page`). Once the page is gone, no
-    /// timer of ours can abort it: a hand-off our timer gave up on may still arrive (see
-    /// `Engine::settle`).
-    pub keepalive: bool,
-    /// Never answer from, or store in, the browser's HTTP cache (events). Recommendations leave
-    /// it on: the browser honours their `Cache-Control` across page loads.
-    pub bypass_cache: bool,
-}
-
 fn put(target: &Object, key: &str, value: &JsValue) {
     object::set(target, key, value);
 }
 
 /// The `fetch` options: plain fields on a bare object (one import for all of them, rather than
 /// one per web-sys setter).
-fn init(request: &WireRequest, options: Options, signal: &JsValue) -> Object {
+fn init(request: &WireRequest, options: Transfer, signal: &JsValue) -> Object {
     let init = object::bare();
     put(&init, "mode", &"cors".into());
     // No cookies, but for the session handshake: events identify the visitor by the ids they
@@ -106,7 +90,7 @@ fn retry_after_ms(response: &JsValue) -> Option<u64> {
 /// The request is made when this is called, not when the future is first polled: a page being
 /// hidden hands its events off from the event handler itself, and Firefox runs no more tasks or
 /// microtasks of a page it is closing.
-pub fn send(request: &WireRequest, options: Options) -> impl Future<Output = Reply> {
+pub fn send(request: &WireRequest, options: Transfer) -> impl Future<Output = Reply> {
     let mut controller = AbortController::new().ok();
     let signal = controller.as_ref().map_or(JsValue::UNDEFINED, |c| c.signal().into());
     let init = init(request, options, &signal);

@@ -15,7 +15,7 @@ mod leaving;
 mod sending;
 mod session;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use super::attribution;
 use super::config::is_same_origin_path;

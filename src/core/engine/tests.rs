@@ -13,35 +13,35 @@ fn config(extra: &[(&str, RawValue)]) -> Config {
     b.build().unwrap()
 }
 
-fn view(n: u64) -> Event {
+pub(crate) fn view(n: u64) -> Event {
     Event::View { item: ItemId::parse(&n.to_string()).unwrap(), stock: None, recom_item: None }
 }
 
-fn ok(body: &str) -> Reply {
+pub(crate) fn ok(body: &str) -> Reply {
     Reply { status: 200, body: body.into(), ..Reply::default() }
 }
 
-fn status(code: u16) -> Reply {
+pub(crate) fn status(code: u16) -> Reply {
     Reply { status: code, ..Reply::default() }
 }
 
-fn session_ok(job: &Job) -> Reply {
+pub(crate) fn session_ok(job: &Job) -> Reply {
     match job {
         Job::Initialize(_) => ok(r#"{"sessionId":"rrSESSION1"}"#),
         Job::Deliver { .. } => ok(""),
     }
 }
 
-fn engine_with(stores: &Stores, extra: &[(&str, RawValue)]) -> Engine {
+pub(crate) fn engine_with(stores: &Stores, extra: &[(&str, RawValue)]) -> Engine {
     Engine::open(config(extra), stores.clone(), "tab", || [7; 16])
 }
 
-fn engine(stores: &Stores) -> Engine {
+pub(crate) fn engine(stores: &Stores) -> Engine {
     engine_with(stores, &[])
 }
 
 /// An engine whose session Retail Rocket has named (a first event was delivered).
-fn with_session(stores: &Stores) -> Engine {
+pub(crate) fn with_session(stores: &Stores) -> Engine {
     let mut e = engine(stores);
     e.track(vec![view(1)], 1);
     run(&mut e, session_ok);
