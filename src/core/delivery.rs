@@ -55,7 +55,8 @@ pub struct Now {
     pub online: bool,
     /// The page is hidden.
     pub hidden: bool,
-    /// A random number in `0..1`.
+    /// A random number in `0..1`, for the steps that take one ([`Input::takes_jitter`]; any
+    /// value for the others).
     pub jitter: f64,
     /// The lock's lease still holds (false once it ran out or another tab took the lock;
     /// always true outside the run under the lock, and where there is no lock).
@@ -77,6 +78,14 @@ pub enum Input {
     Slept,
     /// The lock was given up after [`Step::Release`].
     Released,
+}
+
+impl Input {
+    /// Whether the step after this input may use [`Now::jitter`] (a backoff, a standby's
+    /// recheck): the browser layer need not ask the page's `Math.random` for the others.
+    pub fn takes_jitter(&self) -> bool {
+        matches!(self, Input::Busy | Input::Replied(..) | Input::Slept)
+    }
 }
 
 /// What the sender task does next.
@@ -244,16 +253,29 @@ impl Delivery {
         }
     }
 
+    /// The sender task stops where it is (its state could not be reached): nothing runs now,
+    /// and the next [`wake`](Self::wake) starts a sender again. The lock, if held, is given up
+    /// with the task; this page no longer counts as its holder.
+    pub fn abandon(&mut self) {
+        self.phase = Phase::Idle;
+        self.holds_lock = false;
+        self.on_hold = None;
+        self.settle_flushes();
+    }
+
     /// The sender's next step, given what happened since its last one.
     pub fn step(&mut self, engine: &mut Engine, input: Input, now: Now) -> Step {
         match input {
-            Input::Started => Step::AskLock { steal: false },
+            Input::Started => {
+                // A new round of standby checks: what an earlier round saw is stale.
+                self.standby = Takeover::default();
+                Step::AskLock { steal: false }
+            }
             Input::Busy => self.stand_by(now),
             Input::Granted => {
                 self.phase = Phase::Running;
                 self.holds_lock = true;
                 self.tracked_unconfirmed = false;
-                self.on_hold = None;
                 self.next(engine, now)
             }
             Input::Replied(job, reply) => {

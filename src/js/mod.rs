@@ -4,9 +4,11 @@
 mod args;
 mod bridge;
 mod config;
+mod page_events;
 mod recommend;
 mod report;
 mod sender;
+mod state;
 mod tracker;
 mod types;
 

@@ -3,29 +3,25 @@
 //! answer to the same request, else an empty list. They never reject. `trackBlock()` credits
 //! clicks in a recommendation block.
 
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 
 use super::args::{elements, field, nth, Call};
-use super::sender::Shared;
+use super::state::State;
 use super::tracker::{track_recommendation, Tracker};
 use crate::core::engine::{Consent, Engine};
 use crate::core::error::InputError;
 use crate::core::ids::{Invalid, ItemId, MAX_ID};
 use crate::core::problem::Problem;
-use crate::core::recs::{self, Answers, Api, Asked, Needs, Recommendation, Settled};
+use crate::core::recs::{self, Api, Asked, Needs, Recommendation, Settled};
 use crate::core::wire::{Method, Transfer, WireRequest};
 use crate::web::clock::now_ms;
 use crate::web::lifecycle::Listener;
 use crate::web::object;
 use crate::web::task::spawn_local;
 use crate::web::transport;
-
-/// A tracker's answering rules (see [`Tracker`]'s `recs`).
-type Recs = Rc<RefCell<Answers<Array, Function>>>;
 
 /// Resolves `resolve` with a fresh copy of `items` (or `[]`), so a page changing the array it
 /// got cannot change what others get.
@@ -73,7 +69,7 @@ fn resolved_empty() -> Promise {
 fn answer(tracker: &Tracker, url: String) -> Promise {
     let mut fetch = None;
     let promise = Promise::new(&mut |resolve, _| {
-        let Ok(mut answers) = tracker.recs.try_borrow_mut() else { return settle(&resolve, None) };
+        let Ok(mut answers) = tracker.state.recs.try_borrow_mut() else { return settle(&resolve, None) };
         let asked = answers.ask(url.clone(), resolve, now_ms());
         drop(answers);
         match asked {
@@ -83,25 +79,25 @@ fn answer(tracker: &Tracker, url: String) -> Promise {
         }
     });
     if let Some((url, timeout_ms)) = fetch {
-        spawn_local(request_items(tracker.recs.clone(), Rc::downgrade(&tracker.shared), url, timeout_ms));
+        spawn_local(request_items(tracker.state.clone(), url, timeout_ms));
     }
     promise
 }
 
 /// Makes the request the rules asked for and hands its reply back; answers everyone who
 /// waited for it and reports a failure.
-async fn request_items(recs: Recs, shared: Weak<Shared>, url: String, timeout_ms: u32) {
+async fn request_items(state: Rc<State>, url: String, timeout_ms: u32) {
     let request = WireRequest::new(Method::Get, url.clone(), None);
     let options = Transfer { timeout_ms, read_body: true, keepalive: false, bypass_cache: false };
     let reply = transport::send(&request, options).await;
-    let Ok(mut answers) = recs.try_borrow_mut() else { return };
+    let Ok(mut answers) = state.recs.try_borrow_mut() else { return };
     let Settled { waiters, items, problem } = answers.replied(&url, &reply, parse_items, now_ms());
     drop(answers);
     for resolve in &waiters {
         settle(resolve, items.as_ref());
     }
-    if let (Some(problem), Some(shared)) = (problem, shared.upgrade()) {
-        shared.reporter.report(&problem);
+    if let Some(problem) = problem {
+        state.reporter.report(&problem);
     }
 }
 
@@ -110,11 +106,11 @@ async fn request_items(recs: Recs, shared: Weak<Shared>, url: String, timeout_ms
 /// `Ok(None)`: nothing to ask for, `[]`. Where there is no page (server-side rendering), nothing
 /// is fetched.
 fn request(tracker: &Tracker, build: impl FnOnce(&Engine, Api<'_>) -> Result<Option<String>, InputError>) -> Promise {
-    let shared = &tracker.shared;
-    if !shared.can_send {
+    let state = &tracker.state;
+    if !state.can_send {
         return resolved_empty();
     }
-    let built = match shared.engine.try_borrow() {
+    let built = match state.engine.try_borrow() {
         Ok(engine) => {
             let config = engine.config();
             build(&engine, Api { base: &config.api_url, partner_id: &config.partner_id })
@@ -125,7 +121,7 @@ fn request(tracker: &Tracker, build: impl FnOnce(&Engine, Api<'_>) -> Result<Opt
         Ok(Some(url)) => answer(tracker, url),
         Ok(None) => resolved_empty(),
         Err(error) => {
-            shared.reporter.report(&Problem::Input(error));
+            state.reporter.report(&Problem::Input(error));
             resolved_empty()
         }
     }
@@ -248,17 +244,17 @@ impl Tracker {
         let element = match checked {
             Ok(element) => element,
             Err(error) => {
-                self.shared.reporter.report(&Problem::Input(error));
+                self.state.reporter.report(&Problem::Input(error));
                 return stop_function(None);
             }
         };
         let recom_options = Object::new();
         object::set(&recom_options, "methodName", &method_name);
         object::set(&recom_options, "suggester", &field(&options, "suggester"));
-        let weak = Rc::downgrade(&self.shared);
+        let weak = Rc::downgrade(&self.state);
         let block_element = element.clone();
         let on_click = move |event: web_sys::Event| {
-            let Some(shared) = weak.upgrade() else { return };
+            let Some(state) = weak.upgrade() else { return };
             let Some(target) = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
             let item = target.closest("[data-rr-item-id]").ok().flatten().filter(|i| block_element.contains(Some(i)));
             let Some(item) = item else { return };
@@ -269,7 +265,7 @@ impl Tracker {
                 .flatten()
                 .is_some_and(|a| item.contains(Some(&a)));
             let method = if add { "recomAddToCart" } else { "recomMouseDown" };
-            track_recommendation(&shared, method, &id, &recom_options);
+            track_recommendation(&state, method, &id, &recom_options);
         };
         stop_function(Listener::new(element.as_ref(), "click", on_click))
     }

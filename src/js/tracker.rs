@@ -5,17 +5,16 @@
 //! storage) and `false` when an argument was wrong (nothing is sent; `onError` says why). None of
 //! them throws. Only the constructor throws, for a bad config.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Promise};
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
 use super::args::{field, Call};
 use super::bridge;
 use super::config;
 use super::report::Reporter;
-use super::sender::Shared;
+use super::state::State;
 use crate::core::config::StorageMode;
 use crate::core::engine::Engine;
 use crate::core::error::InputError;
@@ -24,7 +23,6 @@ use crate::core::ids::{Invalid, ShortText};
 use crate::core::landing;
 use crate::core::order::order_lines;
 use crate::core::problem::Problem;
-use crate::core::recs::Answers;
 use crate::web::clock::{now_ms, random_bytes};
 use crate::web::{page, storage};
 
@@ -32,11 +30,8 @@ use crate::web::{page, storage};
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Tracker {
-    /// The engine, the reporter and the sender, shared with the sender task and listeners.
-    pub(super) shared: Rc<Shared>,
-    /// The recommendation rules: answers kept and requests under way (product lists are
-    /// arrays; whoever waits for one is the `resolve` of the promise its call returned).
-    pub(super) recs: Rc<RefCell<Answers<Array, Function>>>,
+    /// Everything it knows and runs (see `state`).
+    pub(super) state: Rc<State>,
 }
 
 thread_local! {
@@ -55,9 +50,9 @@ pub(super) type BuildEvents<'a> = dyn Fn(u64, &Engine) -> Result<Vec<Event>, Inp
 /// re-entrant call (from inside `onError`) is refused rather than aliasing the engine.
 /// (`build` is a `&dyn Fn`: one copy of this function serves every method, which keeps the wasm
 /// small.)
-pub(super) fn track_with(shared: &Rc<Shared>, build: &BuildEvents<'_>) -> bool {
+pub(super) fn track_with(state: &Rc<State>, build: &BuildEvents<'_>) -> bool {
     let now = now_ms();
-    let accepted = match shared.engine.try_borrow_mut() {
+    let accepted = match state.engine.try_borrow_mut() {
         Ok(mut engine) => match build(now, &engine) {
             Ok(events) if events.is_empty() => false,
             Ok(events) => {
@@ -73,22 +68,22 @@ pub(super) fn track_with(shared: &Rc<Shared>, build: &BuildEvents<'_>) -> bool {
         },
         Err(_) => false,
     };
-    shared.report_problems();
+    state.report_problems();
     if accepted {
-        shared.tracked();
+        state.tracked();
     }
     accepted
 }
 
 /// `recomMouseDown` and `recomAddToCart`: a recommended product was clicked or put in the basket.
 pub(super) fn track_recommendation(
-    shared: &Rc<Shared>,
+    state: &Rc<State>,
     method: &'static str,
     product_id: &JsValue,
     options: &JsValue,
 ) -> bool {
     let call = Call(method);
-    track_with(shared, &|now, engine| {
+    track_with(state, &|now, engine| {
         let item = call.item("productId", product_id)?;
         // `rrApi.recomMouseDown(id, "popular")`: the method name itself, as tracking.js allows.
         let method_name = if options.is_string() {
@@ -114,13 +109,9 @@ pub(super) fn track_recommendation(
     })
 }
 
-fn engine_visitor(shared: &Shared) -> String {
-    shared.engine.try_borrow().map(|e| e.visitor().as_str().to_owned()).unwrap_or_default()
-}
-
 impl Tracker {
     fn track(&self, build: &BuildEvents<'_>) -> bool {
-        track_with(&self.shared, build)
+        track_with(&self.state, build)
     }
 
     fn default_stock(engine: &Engine) -> Option<&ShortText> {
@@ -163,27 +154,26 @@ impl Tracker {
                 on_load.retain(|event| crate::core::relay::refusal(&event.parts()).is_none());
             }
         }
-        let recs = Rc::new(RefCell::new(Answers::new(config.timeout_ms)));
         let engine = Engine::open(config, stores, &tab_id(), random_bytes);
-        let shared = Shared::new(engine, reporter, can_send);
+        let state = State::new(engine, reporter, can_send);
         if let Some(problem) = bridge_problem {
-            shared.reporter.report(&problem);
+            state.reporter.report(&problem);
         }
-        bridge::hand_back(engine_visitor(&shared).as_str());
+        bridge::hand_back(&state.visitor());
         // Taken, not cloned: the build runs once, and cloning events cost the module 0.6 KB gzip.
         let on_load = std::cell::Cell::new(on_load);
-        track_with(&shared, &|_, _| Ok(on_load.take()));
+        track_with(&state, &|_, _| Ok(on_load.take()));
         // Events left by an earlier page (closed, crashed, offline) go out now.
-        shared.wake();
-        shared.refresh_session();
-        Ok(Tracker { shared, recs })
+        state.wake();
+        state.refresh_session();
+        Ok(Tracker { state })
     }
 
     /// The visitor's id: 32 lowercase hex characters, the same on every visit from this browser,
     /// unchanged by login. Hand it to your server to use Retail Rocket's server-side APIs.
     #[wasm_bindgen(getter, js_name = sessionExternalId)]
     pub fn session_external_id(&self) -> String {
-        self.shared.engine.try_borrow().map(|e| e.visitor().as_str().to_owned()).unwrap_or_default()
+        self.state.visitor()
     }
 
     /// The visitor's Retail Rocket session (the `rcuid` of Retail Rocket's own tracker), or
@@ -193,50 +183,50 @@ impl Tracker {
     #[wasm_bindgen(unchecked_return_type = "string | null")]
     pub fn session(&self) -> JsValue {
         let session =
-            self.shared.engine.try_borrow().ok().and_then(|e| e.session().map(|s| JsValue::from_str(s.as_str())));
+            self.state.engine.try_borrow().ok().and_then(|e| e.session().map(|s| JsValue::from_str(s.as_str())));
         session.unwrap_or(JsValue::NULL)
     }
 
     /// How many events are not yet delivered (in every tab of this site).
     #[wasm_bindgen(getter)]
     pub fn pending(&self) -> u32 {
-        self.shared.engine.try_borrow_mut().map(|mut e| e.pending() as u32).unwrap_or(0)
+        self.state.engine.try_borrow_mut().map(|mut e| e.pending() as u32).unwrap_or(0)
     }
 
     /// Resolves when every queued event is delivered, or as soon as an attempt fails (the
     /// tracker keeps retrying in the background). Never rejects.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn flush(&self) -> Promise {
-        let shared = self.shared.clone();
-        Promise::new(&mut move |resolve, _reject| shared.on_settled(resolve))
+        let state = self.state.clone();
+        Promise::new(&mut move |resolve, _reject| state.on_settled(resolve))
     }
 
     /// The visitor agreed to tracking (after `consent: false`, or an earlier `optOut()`):
     /// events wait no longer, and the id and queue are stored from now on.
     #[wasm_bindgen(js_name = optIn)]
     pub fn opt_in(&self) {
-        if let Ok(mut engine) = self.shared.engine.try_borrow_mut() {
+        if let Ok(mut engine) = self.state.engine.try_borrow_mut() {
             engine.opt_in();
         }
-        self.shared.report_problems();
-        self.shared.wake();
+        self.state.report_problems();
+        self.state.wake();
     }
 
     /// The visitor refused tracking: the queue is emptied, nothing more is sent, and the choice
     /// is remembered on this browser until `optIn()`. Tracking calls then return `false`.
     #[wasm_bindgen(js_name = optOut)]
     pub fn opt_out(&self) {
-        if let Ok(mut engine) = self.shared.engine.try_borrow_mut() {
+        if let Ok(mut engine) = self.state.engine.try_borrow_mut() {
             engine.opt_out();
         }
     }
 
     /// Forgets the visitor: empties the queue and issues a new `sessionExternalId`.
     pub fn forget(&self) {
-        if let Ok(mut engine) = self.shared.engine.try_borrow_mut() {
+        if let Ok(mut engine) = self.state.engine.try_borrow_mut() {
             engine.forget(random_bytes());
         }
-        bridge::hand_back(&engine_visitor(&self.shared));
+        bridge::hand_back(&self.state.visitor());
     }
 
     /// A product page was seen. `options.stockId` (or a stock id string) is optional.
@@ -365,7 +355,7 @@ impl Tracker {
         #[wasm_bindgen(js_name = productId, unchecked_param_type = "ProductId")] product_id: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "RecomOptions")] options: Option<JsValue>,
     ) -> bool {
-        track_recommendation(&self.shared, "recomMouseDown", &product_id, &options.unwrap_or(JsValue::UNDEFINED))
+        track_recommendation(&self.state, "recomMouseDown", &product_id, &options.unwrap_or(JsValue::UNDEFINED))
     }
 
     /// A recommended product was put in the basket from the recommendation block.
@@ -375,7 +365,7 @@ impl Tracker {
         #[wasm_bindgen(js_name = productId, unchecked_param_type = "ProductId")] product_id: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "RecomOptions")] options: Option<JsValue>,
     ) -> bool {
-        track_recommendation(&self.shared, "recomAddToCart", &product_id, &options.unwrap_or(JsValue::UNDEFINED))
+        track_recommendation(&self.state, "recomAddToCart", &product_id, &options.unwrap_or(JsValue::UNDEFINED))
     }
     /// A page was shown. Sent once per page load by itself (config `pageView: false` turns that
     /// off); call it for a new page in a single-page app.

@@ -31,8 +31,7 @@ export function ensurePkgBuilt(root = REPO_ROOT) {
     .filter((f) => !existsSync(f));
   if (missing.length) {
     throw new Error(
-      `${path.relative(root, missing[0])} is missing: run scripts/test or wasm-pack build first ` +
-        "(wasm-pack build --release --target web --out-dir pkg)",
+      `${path.relative(root, missing[0])} is missing: run scripts/test or scripts/build first`,
     );
   }
 }

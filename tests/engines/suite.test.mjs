@@ -228,6 +228,8 @@ for (const engine of selectedEngines()) {
       });
       await waitFor(() => run(() => window.rrDied === true), { message: "the tracker's sender task died" });
       const diedAt = Date.now();
+      // It died on the 503's answer, mid-run: holding the lock, with the event still to send.
+      assert.deepEqual(searches().map((r) => [r.query.searchPhrase, r.status]), [["held", 503]]);
       // The next page: in a second window where the engine has windows (the dead page stays
       // open, as a tab would), else in the same one.
       if (engine.windows) await b.popup(page("blank.html", "?next"));

@@ -169,10 +169,9 @@ fn a_flush_is_answered_when_the_queue_is_empty() {
     let mut e = with_session(&stores);
     e.track(vec![view(2)], 1);
     let mut d = Delivery::new(true);
-    let mut world = World::new(delivered());
+    let world = World::new(delivered());
     assert_eq!(d.flush(world.now), Flush::Later { start: true });
     assert!(!d.take_flushes());
-    world.before = Box::new(|_, step| assert!(!matches!(step, Step::Done), "not answered before the end"));
     let mut step = d.step(&mut e, Input::Started, world.now);
     while step != Step::Release {
         assert!(!d.take_flushes(), "answered at {step:?}");
@@ -207,7 +206,6 @@ fn a_server_error_backs_off_holding_the_lock_and_answers_the_flush() {
     });
     world.drive(&mut d, &mut e);
     assert_eq!(world.trace, ["lock", "send 2", format!("backoff {first}").as_str(), "send 2", "release", "done"]);
-    // The other tabs were told how long the sender waits and that it holds the lock meanwhile.
     assert_eq!(e.pending(), 0);
     let mut d = Delivery::new(true);
     e.track(vec![view(3)], 1);
@@ -218,7 +216,11 @@ fn a_server_error_backs_off_holding_the_lock_and_answers_the_flush() {
     assert_eq!(d.step(&mut e, Input::Replied(job, status(503)), world.now), Step::Sleep { ms: first, renew: true });
     assert!(d.take_flushes(), "a failed attempt answers the flush");
     assert_eq!(d.flush(world.now), Flush::Now, "and so it does while waiting");
+    // The other tabs are told how long the sender waits (they hand nothing off meanwhile) and
+    // that it holds the lock until then.
     assert_eq!(e.shared_lease(), Some(deadline(world.now.ms, first)));
+    let wait = crate::core::store::Store::get(&stores.queue, &format!("{}:{}", crate::core::keys::WAIT, e.space()));
+    assert_eq!(wait, Some((world.now.ms + first).to_string()));
 }
 
 #[test]
@@ -420,16 +422,23 @@ fn a_hidden_page_hands_off_as_its_role_allows() {
 fn pagehide_ends_only_the_holders_lease() {
     let stores = Stores::memory();
     let mut e = with_session(&stores);
-    e.track(vec![view(2)], 1);
+    e.track(vec![view(2), view(3)], 1);
     let now = World::new(delivered()).now;
-    let mut bystander = Delivery::new(true);
     let mut d = Delivery::new(true);
-    let Step::Send(..) = d.step(&mut e, Input::Granted, now) else { panic!() };
-    let mut other = engine(&stores);
-    bystander.page_leaving(&mut other, true);
-    assert_ne!(e.shared_lease(), Some(0), "a page that does not hold the lock says nothing");
+    let Step::Send(job, _) = d.step(&mut e, Input::Granted, now) else { panic!() };
+    let ours = e.shared_lease();
+    // Robbed while its request was under way, before the taker said anything: the record still
+    // holds this page's lease, and its pagehide must not call it over.
+    assert_eq!(d.step(&mut e, Input::Replied(job, ok("")), Now { held: false, ..now }), Step::Release);
     d.page_leaving(&mut e, true);
-    assert_eq!(e.shared_lease(), Some(0));
+    assert_eq!(e.shared_lease(), ours, "the taker's lease is not called over");
+
+    let mut holder = Delivery::new(true);
+    let mut e = with_session(&Stores::memory());
+    e.track(vec![view(2)], 1);
+    let Step::Send(..) = holder.step(&mut e, Input::Granted, now) else { panic!() };
+    holder.page_leaving(&mut e, true);
+    assert_eq!(e.shared_lease(), Some(0), "the holder's lease is over with its page");
 }
 
 #[test]
@@ -445,4 +454,114 @@ fn a_robbed_page_says_nothing_of_the_lease_before_the_taker_does() {
     // page to say "over" (0), the tabs standing by would count the taker's lease as lapsed.
     assert_eq!(d.step(&mut e, Input::Replied(job, ok("")), Now { held: false, ..now }), Step::Release);
     assert_eq!(e.shared_lease(), ours);
+}
+
+#[test]
+fn only_a_tab_that_has_not_heard_back_hands_off_its_own_events() {
+    let stores = Stores::memory();
+    let mut e = with_session(&stores);
+    e.track(vec![view(2)], 1);
+    let now = World::new(delivered()).now;
+    // Standing by, it heard back: another tab is the sender.
+    let mut d = Delivery::new(true);
+    d.wake();
+    d.step(&mut e, Input::Busy, now);
+    d.tracked();
+    assert_eq!(d.hidden(now), Leave::HandOffUnderLock);
+    // Granted, it heard back too; after its run it is no sender any more.
+    let mut d = Delivery::new(true);
+    d.tracked();
+    let mut world = World::new(delivered());
+    world.drive(&mut d, &mut e);
+    assert_eq!(d.hidden(now), Leave::HandOffUnderLock);
+}
+
+#[test]
+fn a_lost_lease_is_asked_for_again_only_if_there_is_something_to_send_and_a_way_to() {
+    for (pending, online, hidden, again) in
+        [(true, true, false, true), (false, true, false, false), (true, false, false, false), (true, true, true, false)]
+    {
+        let stores = Stores::memory();
+        let mut e = with_session(&stores);
+        e.track(vec![view(2)], 1);
+        if !pending {
+            crate::core::store::Store::keys_with_prefix(&stores.queue, crate::core::keys::QUEUE_PREFIX)
+                .iter()
+                .for_each(|k| crate::core::store::Store::remove(&stores.queue, k));
+        }
+        let now = Now { online, hidden, ..World::new(delivered()).now };
+        let mut d = Delivery::new(true);
+        d.wake();
+        // Granted, and the lease ran out before the first step.
+        assert_eq!(d.step(&mut e, Input::Granted, Now { held: false, ..now }), Step::Release);
+        let step = d.step(&mut e, Input::Released, now);
+        assert_eq!(
+            step == (Step::AskLock { steal: false }),
+            again,
+            "pending {pending}, online {online}, hidden {hidden}"
+        );
+    }
+}
+
+#[test]
+fn a_new_round_of_standby_checks_forgets_the_last() {
+    let stores = Stores::memory();
+    let mut e = with_session(&stores);
+    e.track(vec![view(2)], 1);
+    let mut world = World::new(delivered());
+    // A holder that said its lease is over: the first round sees that once, then has nothing
+    // left to send (the holder sent it after all).
+    holder_said(&stores, world.now.ms - 1);
+    world.busy = true;
+    let queue = stores.queue.clone();
+    let mut sleeps = 0;
+    world.before = Box::new(move |_, step| {
+        if let Step::Sleep { .. } = step {
+            sleeps += 1;
+            if sleeps < 2 {
+                return;
+            }
+            for key in crate::core::store::Store::keys_with_prefix(&queue, crate::core::keys::QUEUE_PREFIX) {
+                crate::core::store::Store::remove(&queue, &key);
+            }
+        }
+    });
+    let mut d = Delivery::new(true);
+    d.wake();
+    world.drive(&mut d, &mut e);
+    assert_eq!(world.trace, ["lock", "sleep 2500", "lock", "sleep 2500", "done"]);
+    // A later round sees the same lapsed end: twice in this round before it takes the lock.
+    e.track(vec![view(3)], 1);
+    world.trace.clear();
+    world.busy = true;
+    world.before = Box::new(|_, _| {});
+    d.wake();
+    world.drive(&mut d, &mut e);
+    assert_eq!(world.trace, ["lock", "sleep 2500", "lock", "sleep 2500", "steal", "send 3", "release", "done"]);
+}
+
+#[test]
+fn a_sender_whose_state_cannot_be_reached_stops_and_can_start_again() {
+    let stores = Stores::memory();
+    let mut e = with_session(&stores);
+    e.track(vec![view(2)], 1);
+    let now = World::new(delivered()).now;
+    let mut d = Delivery::new(true);
+    assert_eq!(d.flush(now), Flush::Later { start: true });
+    let Step::Send(..) = d.step(&mut e, Input::Granted, now) else { panic!() };
+    d.abandon();
+    assert!(d.take_flushes(), "a flush does not wait for a sender that stopped");
+    assert_ne!(d.hidden(now), Leave::HandOff(HandOff::Queue), "no longer the lock's holder");
+    assert!(d.wake(), "the next event starts a sender");
+}
+
+#[test]
+fn randomness_is_read_only_for_the_steps_that_use_it() {
+    let job = Job::Initialize(crate::core::wire::WireRequest::new(crate::core::wire::Method::Get, "u".into(), None));
+    let takes: Vec<bool> =
+        [Input::Started, Input::Busy, Input::Granted, Input::Replied(job, ok("")), Input::Slept, Input::Released]
+            .iter()
+            .map(Input::takes_jitter)
+            .collect();
+    assert_eq!(takes, [false, true, false, true, true, false]);
 }

@@ -1,0 +1,77 @@
+//! A tracker's state: the core (engine, send loop, recommendation rules) and where problems
+//! go, state by the `Tracker` object, its tasks and its page listeners. Nothing here is
+//! borrowed across an `.await` or a call into page code.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, Function};
+
+use super::page_events;
+use super::report::Reporter;
+use crate::core::delivery::Delivery;
+use crate::core::engine::Engine;
+use crate::core::keys;
+use crate::core::recs::Answers;
+use crate::web::lifecycle::Listener;
+
+/// A tracker's state, state by the `Tracker` object, its tasks and its page listeners.
+#[derive(Debug)]
+pub struct State {
+    /// The core. Never borrowed across an `.await` or a call into page code.
+    pub engine: RefCell<Engine>,
+    /// The send loop's state (borrowed with the engine, under the same rule).
+    pub delivery: RefCell<Delivery>,
+    /// Where problems go.
+    pub reporter: Reporter,
+    /// False where there is no page to send from (server-side rendering): calls are checked
+    /// and queued in memory, nothing is sent.
+    pub can_send: bool,
+    /// The name of the sender lock of this config.
+    pub lock_name: String,
+    /// `flush()` promises waiting for the sender to settle.
+    pub waiters: RefCell<Vec<Function>>,
+    /// The page listeners (see `page_events`), removed with the state.
+    pub listeners: RefCell<Vec<Listener>>,
+    /// The recommendation rules: answers kept and requests under way (product lists are
+    /// arrays; whoever waits for one is the `resolve` of the promise its call returned).
+    pub recs: RefCell<Answers<Array, Function>>,
+}
+
+impl State {
+    /// Wraps an opened engine and starts listening to the page.
+    pub fn new(engine: Engine, reporter: Reporter, can_send: bool) -> Rc<State> {
+        let lock_name = format!("{}:{}", keys::SENDER_LOCK, engine.space());
+        let recs = RefCell::new(Answers::new(engine.config().timeout_ms));
+        let state = Rc::new(State {
+            recs,
+            lock_name,
+            engine: RefCell::new(engine),
+            delivery: RefCell::new(Delivery::new(can_send)),
+            reporter,
+            can_send,
+            waiters: RefCell::default(),
+            listeners: RefCell::default(),
+        });
+        if can_send {
+            page_events::listen(&state);
+        }
+        state
+    }
+
+    /// Passes the engine's problems to the page (outside any borrow of the engine).
+    pub fn report_problems(&self) {
+        let problems = match self.engine.try_borrow_mut() {
+            Ok(mut engine) => engine.take_problems(),
+            Err(_) => return,
+        };
+        for problem in &problems {
+            self.reporter.report(problem);
+        }
+    }
+
+    /// The visitor's `sessionExternalId` (empty while the engine is in use).
+    pub fn visitor(&self) -> String {
+        self.engine.try_borrow().map(|e| e.visitor().as_str().to_owned()).unwrap_or_default()
+    }
+}
