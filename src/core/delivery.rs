@@ -15,9 +15,9 @@
 //! One sender runs per site, the tab holding the lock; the others stand by, checking back now
 //! and then in case the holder went away or some events live only in their own memory.
 
-use super::engine::{Engine, HandOff, Job, Next, Reply};
+use super::engine::{Engine, HandOff, Job, Next};
 use super::lease::{deadline, Takeover};
-use super::wire::Transfer;
+use super::wire::{Reply, Transfer};
 
 /// How long one request may take before it counts as failed.
 pub const REQUEST_TIMEOUT_MS: u32 = 10_000;

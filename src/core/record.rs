@@ -289,8 +289,9 @@ mod tests {
     #[test]
     fn lines_stored_before_versions_are_delivered_as_before() {
         use crate::core::config::{ConfigBuilder, RawValue};
-        use crate::core::engine::{space, Engine, Job, Reply};
+        use crate::core::engine::{space, Engine, Job};
         use crate::core::store::Stores;
+        use crate::core::wire::Reply;
         const PID: &str = "608423a9b126ac6ab3f8f0a5";
         let mut b = ConfigBuilder::default();
         b.set("partnerId", &RawValue::Text(PID.into())).unwrap();

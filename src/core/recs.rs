@@ -3,10 +3,10 @@
 //! good answer as fallback), one request for identical calls under way, backing off after 429,
 //! and what counts as a failure.
 
-use super::engine::Reply;
 use super::ids::{Category, Invalid, ItemId, ShortText};
 use super::problem::Problem;
 use super::urlenc::Query;
+use super::wire::Reply;
 
 /// A recommendation algorithm and the input it needs (`algorithm` is the wire name).
 #[allow(missing_docs)]

@@ -39,6 +39,21 @@ impl WireRequest {
     }
 }
 
+/// What the transport got back.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Reply {
+    /// HTTP status; 0 for a network error or timeout.
+    pub status: u16,
+    /// Response body (read for the session handshake and recommendations).
+    pub body: String,
+    /// The server's `Retry-After`, converted to milliseconds.
+    pub retry_after_ms: Option<u64>,
+    /// The server's `Cache-Control`.
+    pub cache_control: Option<String>,
+    /// No answer came before our own timer (status 0): the request may still be under way.
+    pub timed_out: bool,
+}
+
 /// How a request travels (the browser layer's `fetch` options).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transfer {

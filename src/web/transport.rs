@@ -15,9 +15,8 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortController;
 
 use super::object;
-use crate::core::engine::Reply;
 use crate::core::retry::retry_after_seconds;
-use crate::core::wire::{Method, Transfer, WireRequest};
+use crate::core::wire::{Method, Reply, Transfer, WireRequest};
 
 #[wasm_bindgen]
 extern "C" {

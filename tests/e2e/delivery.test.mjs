@@ -12,17 +12,18 @@ beforeEach(() => env.stack.mock.reset());
 const { searches, delivered, newPage, readyPage, track } = searchEvents(env);
 
 test("503 three times, then 200: every event delivered once, in order", async () => {
+  // Retry-After: 0, so the retries come at once: the backoff's delays are the core's, driven in
+  // virtual time (src/core/delivery/tests.rs, src/core/engine/tests.rs), and the engine suite
+  // checks them on the real clock in every engine.
   const context = await env.browser.browser.newContext();
   const page = await readyPage(context);
-  env.stack.mock.fault({ match: "/1.0/event/", status: 503, count: 3 });
+  env.stack.mock.fault({ match: "/1.0/event/", status: 503, retryAfter: "0", count: 3 });
   await track(page, "one", "two", "three");
   await waitFor(async () => (await delivered()).length === 3, { timeout: 15000, message: "three delivered" });
   const all = await searches();
   assert.deepEqual(all.map((r) => [r.phrase, r.status]), [
     ["one", 503], ["one", 503], ["one", 503], ["one", 200], ["two", 200], ["three", 200],
   ]);
-  const gaps = [1, 2, 3].map((i) => all[i].at - all[i - 1].at);
-  assert.ok(gaps[0] >= 700 && gaps[1] >= 1400 && gaps[2] >= 2900, `exponential backoff, got ${gaps}`);
   assert.equal(await page.evaluate(() => window.rr.pending), 0);
   await context.close();
 });
@@ -30,12 +31,12 @@ test("503 three times, then 200: every event delivered once, in order", async ()
 test("429 with Retry-After is honoured", async () => {
   const context = await env.browser.browser.newContext();
   const page = await readyPage(context);
-  env.stack.mock.fault({ match: "/1.0/event/", status: 429, retryAfter: "3", count: 1 });
+  env.stack.mock.fault({ match: "/1.0/event/", status: 429, retryAfter: "2", count: 1 });
   await track(page, "later");
   await waitFor(async () => (await delivered()).includes("later"), { timeout: 10000 });
   const [first, second] = await searches();
   assert.equal(first.status, 429);
-  assert.ok(second.at - first.at >= 2900, `waited ${second.at - first.at} ms`);
+  assert.ok(second.at - first.at >= 1900, `waited ${second.at - first.at} ms`);
   await context.close();
 });
 

@@ -31,7 +31,7 @@ use super::relay;
 use super::retry::{verdict, Backoff, Verdict};
 use super::shopper;
 use super::store::{SharedStore, Stores};
-use super::wire::{parse_session, Method, Tracking, WireRequest};
+use super::wire::{parse_session, Method, Reply, Tracking, WireRequest};
 
 /// Longest page URL or referrer sent with events; a longer one is left out.
 pub const MAX_PAGE_URL: usize = 2000;
@@ -129,21 +129,6 @@ impl Job {
                 || (request.url.starts_with('/') && !request.url.starts_with("//")
                     && request.body.as_ref().is_some_and(|b| b.len() < KEEPALIVE_BODY_MAX)))
     }
-}
-
-/// What the transport got back.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Reply {
-    /// HTTP status; 0 for a network error or timeout.
-    pub status: u16,
-    /// Response body (read for the session handshake and recommendations).
-    pub body: String,
-    /// The server's `Retry-After`, converted to milliseconds.
-    pub retry_after_ms: Option<u64>,
-    /// The server's `Cache-Control`.
-    pub cache_control: Option<String>,
-    /// No answer came before our own timer (status 0): the request may still be under way.
-    pub timed_out: bool,
 }
 
 /// What the sender should do after a reply.
