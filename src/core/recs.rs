@@ -70,8 +70,17 @@ pub fn category_path(text: &str) -> Result<String, Invalid> {
     }
 }
 
-fn join<T: ToString>(values: &[T]) -> String {
-    values.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+/// `values` written one after the other, comma-separated (no `[String]::join`: the module has
+/// one `join` already, over `&str`).
+fn join<T: std::fmt::Display>(values: &[T]) -> String {
+    let mut out = String::new();
+    for (i, value) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&value.to_string());
+    }
+    out
 }
 
 /// The API endpoint of one shop.
@@ -95,7 +104,7 @@ impl Api<'_> {
                     q.push("categoryIds", &join(ids));
                 }
                 if !paths.is_empty() {
-                    q.push("categoryPaths", &paths.join(","));
+                    q.push("categoryPaths", &join(paths));
                 }
                 algorithm
             }
