@@ -16,7 +16,7 @@
 //! and then in case the holder went away or some events live only in their own memory.
 
 use super::engine::{Engine, HandOff, Job, Next};
-use super::lease::{deadline, Takeover};
+use super::lease::{Said, Takeover};
 use super::wire::{Reply, Transfer};
 
 /// How long one request may take before it counts as failed.
@@ -51,6 +51,8 @@ fn transfer(job: &Job) -> Transfer {
 pub struct Now {
     /// `Date.now()`.
     pub ms: u64,
+    /// `performance.now()`: a clock that only moves forward, for durations (see [`Takeover`]).
+    pub steady_ms: u64,
     /// The browser does not say it is offline.
     pub online: bool,
     /// The page is hidden.
@@ -312,7 +314,7 @@ impl Delivery {
             return self.finish(engine, now);
         }
         // Still busy, as far as this tab knows: take the lock if its holder stopped running.
-        let steal = self.standby.busy(engine.shared_lease(), now.ms);
+        let steal = self.standby.busy(engine.shared_lease(), now.ms, now.steady_ms);
         Step::AskLock { steal }
     }
 
@@ -336,7 +338,7 @@ impl Delivery {
             Next::Wait(_) if !now.held => self.release(engine, false),
             Next::Wait(ms) => {
                 engine.share_wait(now.ms + ms);
-                engine.share_lease(deadline(now.ms, ms));
+                engine.share_lease(Said::new(now.ms, ms));
                 self.phase = Phase::Waiting;
                 self.settle_flushes();
                 Step::Sleep { ms, renew: true }
@@ -349,7 +351,7 @@ impl Delivery {
     fn next(&mut self, engine: &mut Engine, now: Now) -> Step {
         let job = if now.online && now.held { engine.next_job(now.ms) } else { None };
         let Some(job) = job else { return self.release(engine, now.held) };
-        engine.share_lease(deadline(now.ms, REQUEST_TIMEOUT_MS.into()));
+        engine.share_lease(Said::new(now.ms, REQUEST_TIMEOUT_MS.into()));
         let transfer = transfer(&job);
         Step::Send(job, transfer)
     }

@@ -12,10 +12,11 @@ pub const OPT_OUT: &str = "rrt:optout";
 /// a tab that is not the sender must not hand events to a server that is failing. The key is
 /// followed by `:{space}` (one per config).
 pub const WAIT: &str = "rrt:wait";
-/// Until when (ms since the epoch) the site's sender holds the sender lock, as it last said, for
-/// the tabs standing by: one that stays past it has stopped running (a page frozen in the
-/// back/forward cache, or gone without giving up its lock), and its lock is taken from it (see
-/// `core::lease::Takeover`). Followed by `:{space}`.
+/// The site's sender's word on its lease of the sender lock (`core::lease::Said`: until when,
+/// and for how long from when it was said), for the tabs standing by: one whose word stays the
+/// same for longer has stopped running (a page frozen in the back/forward cache, or gone without
+/// giving up its lock), and its lock is taken from it (see `core::lease::Takeover`). Followed by
+/// `:{space}`.
 pub const LEASE: &str = "rrt:lease";
 /// Prefix of every queued event's key, whatever its space (`rrt:q:{space}:…`).
 pub const QUEUE_PREFIX: &str = "rrt:q:";

@@ -11,7 +11,7 @@ use wasm_bindgen::JsValue;
 use super::state::State;
 use crate::core::delivery::{self, Flush, Input, Now, Step, REQUEST_TIMEOUT_MS};
 use crate::core::engine::HandOff;
-use crate::web::clock::{jitter, now_ms, sleep};
+use crate::web::clock::{jitter, monotonic_ms, now_ms, sleep};
 use crate::web::lifecycle::{hidden, online};
 use crate::web::lock::{self, Holding, Locked, Task};
 use crate::web::task::spawn_local;
@@ -20,7 +20,7 @@ use crate::web::transport;
 /// What this page reads for the send loop, but for the randomness (see `Input::takes_jitter`)
 /// and the lease (outside the run under the lock, it holds).
 pub(super) fn now() -> Now {
-    Now { ms: now_ms(), online: online(), hidden: hidden(), jitter: 0.5, held: true }
+    Now { ms: now_ms(), steady_ms: monotonic_ms(), online: online(), hidden: hidden(), jitter: 0.5, held: true }
 }
 
 impl State {

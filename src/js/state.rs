@@ -1,6 +1,10 @@
 //! A tracker's state: the core (engine, send loop, recommendation rules) and where problems
-//! go, state by the `Tracker` object, its tasks and its page listeners. Nothing here is
-//! borrowed across an `.await` or a call into page code.
+//! go, shared by the `Tracker` object, its tasks and its page listeners. Nothing here is
+//! borrowed across an `.await`, nor across a call into page code that may call back in
+//! (`onError`, a promise's `resolve`). Reads of the page under a borrow (an argument's getters
+//! while its event is built, the clock, `Math.random` in the send loop's step) can throw: that
+//! leaves the borrow held, and the tracker refuses every later call rather than run half-alive
+//! (see `sender::State::advance`).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -15,10 +19,10 @@ use crate::core::keys;
 use crate::core::recs::Answers;
 use crate::web::lifecycle::Listener;
 
-/// A tracker's state, state by the `Tracker` object, its tasks and its page listeners.
+/// A tracker's state, shared by the `Tracker` object, its tasks and its page listeners.
 #[derive(Debug)]
 pub struct State {
-    /// The core. Never borrowed across an `.await` or a call into page code.
+    /// The core. Never borrowed across an `.await` or a call into page code that may call back in.
     pub engine: RefCell<Engine>,
     /// The send loop's state (borrowed with the engine, under the same rule).
     pub delivery: RefCell<Delivery>,

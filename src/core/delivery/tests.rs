@@ -5,6 +5,7 @@
 use super::*;
 use crate::core::engine::tests::{engine, ok, session_ok, status, view, with_session};
 use crate::core::engine::{Engine, NO_ANSWER_HOLD_MS};
+use crate::core::lease::{Said, GRACE_MS};
 use crate::core::retry::Backoff;
 use crate::core::store::Stores;
 
@@ -28,13 +29,19 @@ struct World {
 impl World {
     fn new(answer: impl FnMut(&Job) -> Reply + 'static) -> World {
         World {
-            now: Now { ms: 1_000_000, online: true, hidden: false, jitter: 0.5, held: true },
+            now: Now { ms: 1_000_000, steady_ms: 5_000, online: true, hidden: false, jitter: 0.5, held: true },
             busy: false,
             held: true,
             answer: Box::new(answer),
             trace: Vec::new(),
             before: Box::new(|_, _| {}),
         }
+    }
+
+    /// Time passes, on both clocks.
+    fn pass(&mut self, ms: u64) {
+        self.now.ms += ms;
+        self.now.steady_ms += ms;
     }
 
     fn note(&mut self, step: &Step) {
@@ -71,7 +78,7 @@ impl World {
                     Input::Released
                 }
                 Step::Sleep { ms, .. } => {
-                    self.now.ms += ms;
+                    self.pass(ms);
                     Input::Slept
                 }
                 Step::Done => return,
@@ -89,11 +96,11 @@ impl World {
             let input = match step {
                 Step::Send(job, _) => {
                     let reply = (self.answer)(&job);
-                    self.now.ms += 50;
+                    self.pass(50);
                     Input::Replied(job, reply)
                 }
                 Step::Sleep { ms, .. } => {
-                    self.now.ms += ms;
+                    self.pass(ms);
                     Input::Slept
                 }
                 Step::Release => return,
@@ -120,7 +127,7 @@ fn a_woken_sender_sends_everything_in_order_then_gives_the_lock_up() {
     world.drive(&mut d, &mut e);
     assert_eq!(world.trace, ["lock", "send 2", "send 3", "send 4", "release", "done"]);
     assert_eq!(e.pending(), 0);
-    assert_eq!(e.shared_lease(), Some(0), "the tabs standing by are told the lease is over");
+    assert_eq!(e.shared_lease(), Some(Said::OVER), "the tabs standing by are told the lease is over");
     assert!(d.wake(), "a later event starts a new sender");
 }
 
@@ -142,7 +149,7 @@ fn the_lease_is_said_before_each_request() {
     d.wake();
     let now = World::new(delivered()).now;
     let Step::Send(job, transfer) = d.step(&mut e, Input::Granted, now) else { panic!("nothing to send") };
-    assert_eq!(e.shared_lease(), Some(deadline(now.ms, REQUEST_TIMEOUT_MS.into())));
+    assert_eq!(e.shared_lease(), Some(Said::new(now.ms, REQUEST_TIMEOUT_MS.into())));
     assert_eq!(
         transfer,
         Transfer { timeout_ms: REQUEST_TIMEOUT_MS, read_body: false, keepalive: true, bypass_cache: true }
@@ -218,7 +225,7 @@ fn a_server_error_backs_off_holding_the_lock_and_answers_the_flush() {
     assert_eq!(d.flush(world.now), Flush::Now, "and so it does while waiting");
     // The other tabs are told how long the sender waits (they hand nothing off meanwhile) and
     // that it holds the lock until then.
-    assert_eq!(e.shared_lease(), Some(deadline(world.now.ms, first)));
+    assert_eq!(e.shared_lease(), Some(Said::new(world.now.ms, first)));
     let wait = crate::core::store::Store::get(&stores.queue, &format!("{}:{}", crate::core::keys::WAIT, e.space()));
     assert_eq!(wait, Some((world.now.ms + first).to_string()));
 }
@@ -314,9 +321,15 @@ fn standing_by_answers_a_flush_at_once() {
     assert!(!d.tracked(), "a tab standing by checks back by itself");
 }
 
-/// A second tab over the same storage holds the lock and said its lease ends at `said`.
-fn holder_said(stores: &Stores, said: u64) {
-    engine(stores).share_lease(said);
+/// A word on the lease as an older version wrote it (an end, no duration), or 0: over.
+fn word(end_ms: u64) -> Said {
+    Said { end_ms, ttl_ms: None }
+}
+
+/// A second tab over the same storage holds the lock and said its lease ends at `end_ms` (the
+/// older word, judged by the wall clock: see `Takeover`).
+fn holder_said(stores: &Stores, end_ms: u64) {
+    engine(stores).share_lease(word(end_ms));
 }
 
 #[test]
@@ -398,7 +411,7 @@ fn a_lock_taken_during_a_failed_attempt_leaves_the_backoff_to_the_taker() {
     let Step::Send(job, _) = d.step(&mut e, Input::Granted, world.now) else { panic!() };
     holder_said(&stores, 42);
     assert_eq!(d.step(&mut e, Input::Replied(job, status(503)), Now { held: false, ..world.now }), Step::Release);
-    assert_eq!(e.shared_lease(), Some(42), "neither the wait nor the lease is said over the taker's");
+    assert_eq!(e.shared_lease(), Some(word(42)), "neither the wait nor the lease is said over the taker's");
     assert_eq!(d.step(&mut e, Input::Released, world.now), Step::Done, "a hidden page does not ask again");
 }
 
@@ -438,7 +451,7 @@ fn pagehide_ends_only_the_holders_lease() {
     e.track(vec![view(2)], 1);
     let Step::Send(..) = holder.step(&mut e, Input::Granted, now) else { panic!() };
     holder.page_leaving(&mut e, true);
-    assert_eq!(e.shared_lease(), Some(0), "the holder's lease is over with its page");
+    assert_eq!(e.shared_lease(), Some(Said::OVER), "the holder's lease is over with its page");
 }
 
 #[test]
@@ -556,6 +569,29 @@ fn a_sender_whose_state_cannot_be_reached_stops_and_can_start_again() {
 }
 
 #[test]
+fn a_reply_held_when_the_sender_stopped_is_not_believed_by_the_next_run() {
+    let stores = Stores::memory();
+    let mut e = with_session(&stores);
+    e.track(vec![view(2), view(3)], 1);
+    let now = World::new(delivered()).now;
+    let mut d = Delivery::new(true);
+    d.wake();
+    let Step::Send(job, _) = d.step(&mut e, Input::Granted, now) else { panic!() };
+    let no_answer = Reply { status: 0, ..Reply::default() };
+    assert_eq!(
+        d.step(&mut e, Input::Replied(job, no_answer), now),
+        Step::Sleep { ms: NO_ANSWER_HOLD_MS, renew: false }
+    );
+    d.abandon();
+    // The next run: its own first attempt fails, and its backoff ends in a retry of its own
+    // event, not in the stale reply of the stopped run.
+    d.wake();
+    let Step::Send(job, _) = d.step(&mut e, Input::Granted, now) else { panic!() };
+    assert!(matches!(d.step(&mut e, Input::Replied(job, status(503)), now), Step::Sleep { renew: true, .. }));
+    assert!(matches!(d.step(&mut e, Input::Slept, now), Step::Send(..)));
+}
+
+#[test]
 fn randomness_is_read_only_for_the_steps_that_use_it() {
     let job = Job::Initialize(crate::core::wire::WireRequest::new(crate::core::wire::Method::Get, "u".into(), None));
     let takes: Vec<bool> =
@@ -564,4 +600,30 @@ fn randomness_is_read_only_for_the_steps_that_use_it() {
             .map(Input::takes_jitter)
             .collect();
     assert_eq!(takes, [false, true, false, true, true, false]);
+}
+
+#[test]
+fn a_frozen_holder_loses_the_lock_once_its_word_is_older_than_it_said_whatever_the_wall_clock() {
+    let stores = Stores::memory();
+    let mut e = with_session(&stores);
+    e.track(vec![view(2)], 1);
+    let mut world = World::new(delivered());
+    // The holder said a lease of one request's time, then froze (a page in the back/forward
+    // cache). This tab's wall clock is then set back ten minutes: by it, that lease is far off.
+    engine(&stores).share_lease(Said::new(world.now.ms, REQUEST_TIMEOUT_MS.into()));
+    world.busy = true;
+    let mut set_back = false;
+    world.before = Box::new(move |w, step| {
+        if matches!(step, Step::Sleep { .. }) && !std::mem::replace(&mut set_back, true) {
+            w.now.ms -= 600_000;
+        }
+    });
+    let mut d = Delivery::new(true);
+    d.wake();
+    world.drive(&mut d, &mut e);
+    // First seen at the first recheck; taken at the recheck a whole lease (10 s + grace) later.
+    let rechecks = 1 + (u64::from(REQUEST_TIMEOUT_MS) + GRACE_MS).div_ceil(2_500) as usize;
+    let mut expected: Vec<&str> = ["lock", "sleep 2500"].repeat(rechecks);
+    expected.extend(["steal", "send 2", "release", "done"]);
+    assert_eq!(world.trace, expected);
 }

@@ -186,7 +186,7 @@ pub struct Engine {
     in_flight_unanswered: bool,
     /// When this page last told the other tabs its lease on the sender lock ends, until it
     /// says it is over (see [`share_lease`](Self::share_lease)).
-    lease_said: Option<u64>,
+    lease_said: Option<super::lease::Said>,
     /// The visitor a session handshake under way was asked for.
     handshake_for: Option<SessionExternalId>,
     /// The visitor the once-per-page session check under way was asked for.

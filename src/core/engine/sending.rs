@@ -2,6 +2,7 @@
 //! for the queue: delivered, retried after a backoff, or dropped and reported.
 
 use super::*;
+use crate::core::lease::Said;
 
 impl Engine {
     pub(super) fn tracking(&self) -> Tracking<'_> {
@@ -71,16 +72,15 @@ impl Engine {
         Some(job)
     }
 
-    /// Tells the tabs standing by when the sender's lease ends (see [`keys::LEASE`]): at each
-    /// step of its run.
-    /// A record that cannot be written is removed, so that no stale end is left for the
-    /// others to act on.
-    pub fn share_lease(&mut self, until_ms: u64) {
+    /// Tells the tabs standing by what the sender's lease is (see [`keys::LEASE`]): at each step
+    /// of its run. A record that cannot be written is removed, so that no stale word is left for
+    /// the others to act on.
+    pub fn share_lease(&mut self, said: Said) {
         let key = self.lease_key();
-        if self.durable.queue.set(&key, &until_ms.to_string()).is_err() {
+        if self.durable.queue.set(&key, &said.encode()).is_err() {
             self.durable.queue.remove(&key);
         }
-        self.lease_said = Some(until_ms);
+        self.lease_said = Some(said);
     }
 
     /// The run is done or its page goes away: tells the tabs standing by that the lease this
@@ -88,14 +88,14 @@ impl Engine {
     /// nor if another tab took the lock since and said its own).
     pub fn end_lease(&mut self) {
         if self.lease_said.take().is_some_and(|said| self.shared_lease() == Some(said)) {
-            self.share_lease(0);
+            self.share_lease(Said::OVER);
             self.lease_said = None;
         }
     }
 
-    /// When the site's sender last said its lease ends.
-    pub fn shared_lease(&self) -> Option<u64> {
-        self.durable.queue.get(&self.lease_key()).and_then(|t| t.parse().ok())
+    /// What the site's sender last said of its lease.
+    pub fn shared_lease(&self) -> Option<Said> {
+        self.durable.queue.get(&self.lease_key()).and_then(|t| Said::parse(&t))
     }
 
     /// The sender waits out a backoff until `until_ms`: tells the site's other tabs (see

@@ -1,5 +1,6 @@
 use super::*;
 use crate::core::config::{ConfigBuilder, RawValue};
+use crate::core::lease::Said;
 use crate::core::store::{MemoryStore, Store};
 use std::rc::Rc;
 
@@ -831,22 +832,25 @@ fn a_page_says_its_lease_and_its_end_and_one_that_said_none_writes_nothing() {
     let mut e = engine(&stores);
     e.end_lease();
     assert_eq!(e.shared_lease(), None, "nothing said, nothing written (consent may be pending)");
-    e.share_lease(25_000);
-    assert_eq!(Engine::open(config(&[]), stores.clone(), "other", || [7; 16]).shared_lease(), Some(25_000));
+    e.share_lease(Said { end_ms: 25_000, ttl_ms: None });
+    assert_eq!(
+        Engine::open(config(&[]), stores.clone(), "other", || [7; 16]).shared_lease(),
+        Some(Said { end_ms: 25_000, ttl_ms: None })
+    );
     e.end_lease();
-    assert_eq!(e.shared_lease(), Some(0), "over");
-    e.share_lease(40_000);
+    assert_eq!(e.shared_lease(), Some(Said { end_ms: 0, ttl_ms: None }), "over");
+    e.share_lease(Said { end_ms: 40_000, ttl_ms: None });
     e.end_lease();
     e.end_lease();
-    assert_eq!(e.shared_lease(), Some(0));
+    assert_eq!(e.shared_lease(), Some(Said { end_ms: 0, ttl_ms: None }));
     // Another tab took the lock and said its own lease: this page's end leaves it alone.
-    e.share_lease(50_000);
+    e.share_lease(Said { end_ms: 50_000, ttl_ms: None });
     let mut taker = Engine::open(config(&[]), stores.clone(), "taker", || [7; 16]);
-    taker.share_lease(60_000);
+    taker.share_lease(Said { end_ms: 60_000, ttl_ms: None });
     e.end_lease();
-    assert_eq!(e.shared_lease(), Some(60_000));
+    assert_eq!(e.shared_lease(), Some(Said { end_ms: 60_000, ttl_ms: None }));
     taker.end_lease();
-    assert_eq!(e.shared_lease(), Some(0));
+    assert_eq!(e.shared_lease(), Some(Said { end_ms: 0, ttl_ms: None }));
 }
 
 #[test]
