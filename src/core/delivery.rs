@@ -155,7 +155,8 @@ enum Phase {
 /// The state of one tracker's sender.
 #[derive(Debug)]
 pub struct Delivery {
-    /// Where there is no page to send from (server-side rendering), nothing is ever sent.
+    /// Where there is no page to send from (server-side rendering), nothing is ever sent; nor
+    /// once the tracker is freed (see [`close`](Self::close)).
     can_send: bool,
     phase: Phase,
     /// This tab holds the site's sender lock (only then may it hand the queue off).
@@ -255,6 +256,14 @@ impl Delivery {
         }
     }
 
+    /// The tracker was freed: nothing more is sent or handed off, the `flush()` promises waiting
+    /// are answered, and a sender task ends at its next step (a request under way still ends,
+    /// and its reply is read). What is queued stays stored for the next tracker or page.
+    pub fn close(&mut self) {
+        self.can_send = false;
+        self.settle_flushes();
+    }
+
     /// The sender task stops where it is (its state could not be reached): nothing runs now,
     /// and the next [`wake`](Self::wake) starts a sender again. The lock, if held, is given up
     /// with the task; this page no longer counts as its holder.
@@ -310,7 +319,7 @@ impl Delivery {
     }
 
     fn recheck(&mut self, engine: &mut Engine, now: Now) -> Step {
-        if engine.pending() == 0 || !now.online {
+        if !self.can_send || engine.pending() == 0 || !now.online {
             return self.finish(engine, now);
         }
         // Still busy, as far as this tab knows: take the lock if its holder stopped running.
@@ -323,7 +332,7 @@ impl Delivery {
     /// than at the page's next event.
     fn finish(&mut self, engine: &mut Engine, now: Now) -> Step {
         self.settle_flushes();
-        if std::mem::take(&mut self.lease_lost) && !now.hidden && now.online && engine.pending() > 0 {
+        if std::mem::take(&mut self.lease_lost) && self.can_send && !now.hidden && now.online && engine.pending() > 0 {
             self.phase = Phase::Running;
             return Step::AskLock { steal: false };
         }
@@ -349,7 +358,7 @@ impl Delivery {
     /// The next job while this tab may send: there is one, the browser is online, and the lease
     /// holds.
     fn next(&mut self, engine: &mut Engine, now: Now) -> Step {
-        let job = if now.online && now.held { engine.next_job(now.ms) } else { None };
+        let job = if self.can_send && now.online && now.held { engine.next_job(now.ms) } else { None };
         let Some(job) = job else { return self.release(engine, now.held) };
         engine.share_lease(Said::new(now.ms, REQUEST_TIMEOUT_MS.into()));
         let transfer = transfer(&job);

@@ -47,10 +47,7 @@ impl State {
         drop(delivery);
         self.report_problems();
         if settle {
-            let waiters = std::mem::take(&mut *self.waiters.borrow_mut());
-            for resolve in waiters {
-                let _ = resolve.call0(&JsValue::UNDEFINED);
-            }
+            self.answer_flushes();
         }
         step
     }

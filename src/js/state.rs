@@ -10,6 +10,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Array, Function};
+use wasm_bindgen::JsValue;
 
 use super::page_events;
 use super::report::Reporter;
@@ -71,6 +72,29 @@ impl State {
         };
         for problem in &problems {
             self.reporter.report(problem);
+        }
+    }
+
+    /// Resolves the `flush()` promises waiting (the send loop said so).
+    pub fn answer_flushes(&self) {
+        let waiters = self.waiters.try_borrow_mut().map(|mut w| std::mem::take(&mut *w)).unwrap_or_default();
+        for resolve in waiters {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
+    }
+
+    /// The tracker was freed: it stops listening to the page, answers the `flush()` promises
+    /// waiting and sends nothing more (see `Delivery::close`); a task under way ends at its next
+    /// step. What is queued stays stored for the next tracker or page.
+    pub fn close(&self) {
+        let settle = self.delivery.try_borrow_mut().is_ok_and(|mut d| {
+            d.close();
+            d.take_flushes()
+        });
+        let listeners = self.listeners.try_borrow_mut().map(|mut l| std::mem::take(&mut *l));
+        drop(listeners);
+        if settle {
+            self.answer_flushes();
         }
     }
 

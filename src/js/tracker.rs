@@ -119,6 +119,13 @@ impl Tracker {
     }
 }
 
+impl Drop for Tracker {
+    /// `free()` (or `using`): the tracker stops (see `State::close`).
+    fn drop(&mut self) {
+        self.state.close();
+    }
+}
+
 #[wasm_bindgen]
 impl Tracker {
     /// Creates a tracker. Throws a `TypeError` (with a `code`) if the config is invalid:

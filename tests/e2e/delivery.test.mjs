@@ -381,3 +381,29 @@ test("a tab whose sender lock stays held past its lease loses it to the tab stan
   assert.equal(await holder.evaluate(() => window.rrTaken), "AbortError", "the holder lost it");
   await context.close();
 });
+
+test("free() stops the tracker: its backoff under way ends without a send, and the event stays stored for the next tracker", async () => {
+  const context = await env.browser.browser.newContext();
+  // The sender lock's name, from the first lock request the page makes.
+  await context.addInitScript(() => {
+    const request = navigator.locks.request.bind(navigator.locks);
+    navigator.locks.request = (name, ...rest) => ((window.rrLockName ??= name), request(name, ...rest));
+  });
+  const page = await readyPage(context);
+  env.stack.mock.fault({ match: "/1.0/event/search/", status: 503, count: 1 });
+  await track(page, "freed");
+  await waitFor(async () => (await searches()).length === 1, { message: "the first attempt" });
+  // In its backoff now, holding the lock.
+  await page.evaluate(() => window.rr.free());
+  // Once the backoff is over, the freed tracker gives the lock up without sending again.
+  const lockFree = () =>
+    page.evaluate(() => navigator.locks.request(window.rrLockName, { ifAvailable: true }, (lock) => lock !== null));
+  await waitFor(lockFree, { timeout: 10000, message: "the lock given up" });
+  assert.deepEqual((await searches()).map((r) => [r.phrase, r.status]), [["freed", 503]]);
+  const stored = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("rrt:q:")).length);
+  assert.equal(stored, 1, "left for the next tracker");
+  // The next tracker sends it.
+  assert.ok((await createTracker(page, env.stack.mockUrl)).ok);
+  await waitFor(async () => (await delivered()).includes("freed"), { message: "sent by the next tracker" });
+  await context.close();
+});

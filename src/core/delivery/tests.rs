@@ -627,3 +627,29 @@ fn a_frozen_holder_loses_the_lock_once_its_word_is_older_than_it_said_whatever_t
     expected.extend(["steal", "send 2", "release", "done"]);
     assert_eq!(world.trace, expected);
 }
+
+#[test]
+fn a_closed_tracker_sends_nothing_more_and_its_tasks_end_at_their_next_step() {
+    let stores = Stores::memory();
+    let mut e = with_session(&stores);
+    e.track(vec![view(2), view(3)], 1);
+    let now = World::new(delivered()).now;
+    // Closed in the middle of its run: the request under way ends, nothing follows it.
+    let mut d = Delivery::new(true);
+    assert_eq!(d.flush(now), Flush::Later { start: true });
+    let Step::Send(job, _) = d.step(&mut e, Input::Granted, now) else { panic!() };
+    d.close();
+    assert!(d.take_flushes(), "a waiting flush is answered");
+    assert_eq!(d.step(&mut e, Input::Replied(job, ok("")), now), Step::Release);
+    assert_eq!(d.step(&mut e, Input::Released, now), Step::Done);
+    assert_eq!(e.pending(), 1, "the rest stays stored for the next tracker");
+    assert!(!d.wake() && !d.tracked());
+    assert_eq!(d.flush(now), Flush::Now);
+    assert_eq!(d.hidden(now), Leave::Stay);
+    // Closed while standing by: its next check ends the task.
+    let mut d = Delivery::new(true);
+    d.wake();
+    assert!(matches!(d.step(&mut e, Input::Busy, now), Step::Sleep { .. }));
+    d.close();
+    assert_eq!(d.step(&mut e, Input::Slept, now), Step::Done);
+}
