@@ -130,7 +130,8 @@ impl Takeover {
         };
         self.seen = Some((said, since_ms, over));
         match said.ttl_ms {
-            Some(ttl) => steady_ms.saturating_sub(since_ms) >= ttl,
+            // (At least the grace: a word is never taken at first sight.)
+            Some(ttl) => steady_ms.saturating_sub(since_ms) >= ttl.max(GRACE_MS),
             None => was_over && over,
         }
     }
@@ -232,6 +233,26 @@ mod tests {
             steady += 2_500;
         }
         assert!(standby.busy(Some(said), 100_000 + 3_600_000, steady), "silent for longer than it said");
+    }
+
+    #[test]
+    fn a_holder_that_keeps_speaking_keeps_the_lock() {
+        // A sender at work says a new lease at each step, a few seconds apart, for a minute.
+        let mut standby = Takeover::default();
+        for step in 0..24_u64 {
+            let said = Said::new(100_000 + step * 2_500, 10_000);
+            let steady = 7_000 + step * 2_500;
+            assert!(!standby.busy(Some(said), 100_000 + step * 2_500, steady), "robbed at step {step}");
+        }
+    }
+
+    #[test]
+    fn a_word_is_never_taken_at_first_sight() {
+        let mut standby = Takeover::default();
+        let zero = Said { end_ms: 0, ttl_ms: Some(0) };
+        assert!(!standby.busy(Some(zero), 10_000, 10_000));
+        assert!(!standby.busy(Some(zero), 12_000, 10_000 + GRACE_MS - 1));
+        assert!(standby.busy(Some(zero), 14_000, 10_000 + GRACE_MS));
     }
 
     #[test]
