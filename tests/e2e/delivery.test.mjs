@@ -407,3 +407,34 @@ test("free() stops the tracker: its backoff under way ends without a send, and t
   await waitFor(async () => (await delivered()).includes("freed"), { message: "sent by the next tracker" });
   await context.close();
 });
+
+test("a holder whose word stays the same longer than the time it said loses the lock, whatever end it names", { timeout: 60000 }, async () => {
+  const context = await env.browser.browser.newContext();
+  await context.addInitScript(() => {
+    const request = navigator.locks.request.bind(navigator.locks);
+    window.rrLockRequests = [];
+    navigator.locks.request = (name, ...rest) => {
+      window.rrLockRequests.push({ name, steal: rest.length > 1 && Boolean(rest[0].steal) });
+      return request(name, ...rest);
+    };
+  });
+  const page = await readyPage(context);
+  const [{ name }] = await page.evaluate(() => window.rrLockRequests);
+  // A holder that froze after saying its lease lasts 5 s more (the grace), naming an end ten
+  // minutes ahead, as a clock set forward would: by the end it names, it is alive.
+  const holder = await openTestPage(context, env.stack.demoUrl);
+  await holder.evaluate((name) => {
+    const key = Object.keys(localStorage).find((k) => k.startsWith("rrt:lease:"));
+    localStorage.setItem(key, `${Date.now() + 600000}:5000`);
+    return new Promise((granted) => {
+      navigator.locks.request(name, () => (granted(), new Promise(() => {}))).catch((e) => (window.rrTaken = e.name));
+    });
+  }, name);
+  await track(page, "taken");
+  await waitFor(async () => (await delivered()).includes("taken"), { timeout: 20000, message: "delivered by the taker" });
+  const requests = await page.evaluate(() => window.rrLockRequests.slice(1));
+  assert.ok(requests.some((r) => r.steal), "the lock was taken (steal)");
+  assert.ok(!requests[0].steal, "not at first sight");
+  assert.equal(await holder.evaluate(() => window.rrTaken), "AbortError", "the holder lost it");
+  await context.close();
+});
