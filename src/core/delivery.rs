@@ -80,6 +80,9 @@ pub enum Input {
     Slept,
     /// The lock was given up after [`Step::Release`].
     Released,
+    /// The tracker was freed after a [`Step::Send`] was decided (by the page's `onError`, told of
+    /// problems right after the step): that send is not made, and the event stays stored.
+    Freed,
 }
 
 impl Input {
@@ -307,6 +310,7 @@ impl Delivery {
                 }
             },
             Input::Released => self.finish(engine, now),
+            Input::Freed => self.release(engine, now.held),
         }
     }
 
@@ -345,6 +349,11 @@ impl Delivery {
             Next::Continue => self.next(engine, now),
             // Robbed meanwhile: the backoff is the taker's to speak of.
             Next::Wait(_) if !now.held => self.release(engine, false),
+            // Freed: the lock goes now, and the other tabs still hear how long to wait.
+            Next::Wait(ms) if !self.can_send => {
+                engine.share_wait(now.ms + ms);
+                self.release(engine, true)
+            }
             Next::Wait(ms) => {
                 engine.share_wait(now.ms + ms);
                 engine.share_lease(Said::new(now.ms, ms));

@@ -91,6 +91,10 @@ impl State {
     }
 
     pub(super) fn hand_off(self: &Rc<Self>, scope: HandOff) {
+        // Freed meanwhile (by a page handler that ran after ours), while the lock was asked for.
+        if self.closed.get() {
+            return;
+        }
         let jobs = match self.engine.try_borrow_mut() {
             Ok(mut engine) => engine.hand_off(now_ms(), scope),
             Err(_) => return,
@@ -165,6 +169,8 @@ async fn run(state: Rc<State>, holding: Option<Holding>) {
     let mut step = state.advance(Input::Granted, held());
     loop {
         let input = match step {
+            // Freed by the page's `onError` after this send was decided: it is not made.
+            Step::Send(..) if state.closed.get() => Input::Freed,
             Step::Send(job, transfer) => {
                 let reply = transport::send(job.request(), transfer).await;
                 Input::Replied(job, reply)

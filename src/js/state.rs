@@ -6,7 +6,7 @@
 //! leaves the borrow held, and the tracker refuses every later call rather than run half-alive
 //! (see `sender::State::advance`).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Array, Function};
@@ -41,6 +41,8 @@ pub struct State {
     /// The recommendation rules: answers kept and requests under way (product lists are
     /// arrays; whoever waits for one is the `resolve` of the promise its call returned).
     pub recs: RefCell<Answers<Array, Function>>,
+    /// The tracker was freed (see [`close`](Self::close)).
+    pub closed: Cell<bool>,
 }
 
 impl State {
@@ -50,6 +52,7 @@ impl State {
         let recs = RefCell::new(Answers::new(engine.config().timeout_ms));
         let state = Rc::new(State {
             recs,
+            closed: Cell::new(false),
             lock_name,
             engine: RefCell::new(engine),
             delivery: RefCell::new(Delivery::new(can_send)),
@@ -87,6 +90,7 @@ impl State {
     /// waiting and sends nothing more (see `Delivery::close`); a task under way ends at its next
     /// step. What is queued stays stored for the next tracker or page.
     pub fn close(&self) {
+        self.closed.set(true);
         let settle = self.delivery.try_borrow_mut().is_ok_and(|mut d| {
             d.close();
             d.take_flushes()

@@ -434,7 +434,6 @@ test("a holder whose word stays the same longer than the time it said loses the 
   await waitFor(async () => (await delivered()).includes("taken"), { timeout: 20000, message: "delivered by the taker" });
   const requests = await page.evaluate(() => window.rrLockRequests.slice(1));
   assert.ok(requests.some((r) => r.steal), "the lock was taken (steal)");
-  assert.ok(!requests[0].steal, "not at first sight");
   assert.equal(await holder.evaluate(() => window.rrTaken), "AbortError", "the holder lost it");
   await context.close();
 });

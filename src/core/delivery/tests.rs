@@ -594,12 +594,19 @@ fn a_reply_held_when_the_sender_stopped_is_not_believed_by_the_next_run() {
 #[test]
 fn randomness_is_read_only_for_the_steps_that_use_it() {
     let job = Job::Initialize(crate::core::wire::WireRequest::new(crate::core::wire::Method::Get, "u".into(), None));
-    let takes: Vec<bool> =
-        [Input::Started, Input::Busy, Input::Granted, Input::Replied(job, ok("")), Input::Slept, Input::Released]
-            .iter()
-            .map(Input::takes_jitter)
-            .collect();
-    assert_eq!(takes, [false, true, false, true, true, false]);
+    let takes: Vec<bool> = [
+        Input::Started,
+        Input::Busy,
+        Input::Granted,
+        Input::Replied(job, ok("")),
+        Input::Slept,
+        Input::Released,
+        Input::Freed,
+    ]
+    .iter()
+    .map(Input::takes_jitter)
+    .collect();
+    assert_eq!(takes, [false, true, false, true, true, false, false]);
 }
 
 #[test]
@@ -652,4 +659,35 @@ fn a_closed_tracker_sends_nothing_more_and_its_tasks_end_at_their_next_step() {
     assert!(matches!(d.step(&mut e, Input::Busy, now), Step::Sleep { .. }));
     d.close();
     assert_eq!(d.step(&mut e, Input::Slept, now), Step::Done);
+}
+
+#[test]
+fn a_tracker_freed_while_the_page_hears_of_problems_makes_no_send_it_had_decided() {
+    let stores = Stores::memory();
+    let mut e = with_session(&stores);
+    e.track(vec![view(2), view(3)], 1);
+    let now = World::new(delivered()).now;
+    let mut d = Delivery::new(true);
+    // The first event is refused (reported to onError), and the next is decided at once; then
+    // onError frees the tracker, and the browser layer reports that instead of sending.
+    let Step::Send(job, _) = d.step(&mut e, Input::Granted, now) else { panic!() };
+    assert!(matches!(d.step(&mut e, Input::Replied(job, status(400)), now), Step::Send(..)));
+    d.close();
+    assert_eq!(d.step(&mut e, Input::Freed, now), Step::Release);
+    assert_eq!(e.pending(), 1, "the event it had decided stays stored");
+    assert_eq!(e.shared_lease(), Some(Said::OVER));
+}
+
+#[test]
+fn a_freed_tracker_gives_the_lock_up_instead_of_waiting_out_a_backoff() {
+    let stores = Stores::memory();
+    let mut e = with_session(&stores);
+    e.track(vec![view(2)], 1);
+    let now = World::new(delivered()).now;
+    let mut d = Delivery::new(true);
+    let Step::Send(job, _) = d.step(&mut e, Input::Granted, now) else { panic!() };
+    d.close();
+    assert_eq!(d.step(&mut e, Input::Replied(job, status(503)), now), Step::Release);
+    let wait = crate::core::store::Store::get(&stores.queue, &format!("{}:{}", crate::core::keys::WAIT, e.space()));
+    assert_eq!(wait, Some((now.ms + Backoff::BASE_MS).to_string()), "the other tabs still hear how long to wait");
 }
