@@ -97,8 +97,9 @@ pub enum Event {
 /// The id list of a `groupView`, comma-joined as the protocol joins arrays.
 pub const PRODUCT_IDS: &str = "productIds";
 
-/// `101,102,103`: product ids as the wire and the storage line list them.
-pub fn join_ids(items: &[ItemId]) -> String {
+/// `101,102,103`: ids (or category paths) as the wire and the storage line list them (no
+/// `[String]::join`: the module has one `join` already, over `&str`).
+pub fn join_ids<T: std::fmt::Display>(items: &[T]) -> String {
     let mut out = String::new();
     for (i, item) in items.iter().enumerate() {
         if i > 0 {

@@ -3,6 +3,7 @@
 //! good answer as fallback), one request for identical calls under way, backing off after 429,
 //! and what counts as a failure.
 
+use super::event::join_ids;
 use super::ids::{Category, Invalid, ItemId, ShortText};
 use super::problem::Problem;
 use super::urlenc::Query;
@@ -70,19 +71,6 @@ pub fn category_path(text: &str) -> Result<String, Invalid> {
     }
 }
 
-/// `values` written one after the other, comma-separated (no `[String]::join`: the module has
-/// one `join` already, over `&str`).
-fn join<T: std::fmt::Display>(values: &[T]) -> String {
-    let mut out = String::new();
-    for (i, value) in values.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&value.to_string());
-    }
-    out
-}
-
 /// The API endpoint of one shop.
 #[derive(Debug, Clone, Copy)]
 pub struct Api<'a> {
@@ -101,15 +89,15 @@ impl Api<'_> {
         let algorithm = match rec {
             Recommendation::Category { algorithm, ids, paths } => {
                 if !ids.is_empty() {
-                    q.push("categoryIds", &join(ids));
+                    q.push("categoryIds", &join_ids(ids));
                 }
                 if !paths.is_empty() {
-                    q.push("categoryPaths", &join(paths));
+                    q.push("categoryPaths", &join_ids(paths));
                 }
                 algorithm
             }
             Recommendation::Products { algorithm, items } => {
-                q.push("itemIds", &join(items));
+                q.push("itemIds", &join_ids(items));
                 algorithm
             }
             Recommendation::Search { phrase } => {
@@ -132,7 +120,7 @@ impl Api<'_> {
     /// `GET {api}/api/1.0/partner/{partnerId}/items/?itemsIds=…`: details of known products.
     pub fn items(&self, items: &[ItemId], stock: Option<&ShortText>) -> String {
         let mut q = Query::default();
-        q.push("itemsIds", &join(items));
+        q.push("itemsIds", &join_ids(items));
         if let Some(stock) = stock {
             q.push("stock", stock.as_str());
         }

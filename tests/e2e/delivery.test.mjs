@@ -11,6 +11,18 @@ beforeEach(() => env.stack.mock.reset());
 
 const { searches, delivered, newPage, readyPage, track } = searchEvents(env);
 
+/** Every lock request a page of `context` makes, with its `steal` option, in window.rrLockRequests. */
+function recordLockRequests(context) {
+  return context.addInitScript(() => {
+    const request = navigator.locks.request.bind(navigator.locks);
+    window.rrLockRequests = [];
+    navigator.locks.request = (name, ...rest) => {
+      window.rrLockRequests.push({ name, steal: rest.length > 1 && Boolean(rest[0].steal) });
+      return request(name, ...rest);
+    };
+  });
+}
+
 test("503 three times, then 200: every event delivered once, in order", async () => {
   // Retry-After: 0, so the retries come at once: the backoff's delays are the core's, driven in
   // virtual time (src/core/delivery/tests.rs, src/core/engine/tests.rs), and the engine suite
@@ -343,15 +355,7 @@ test("events stored by the release before format versions are delivered as that 
 
 test("a tab whose sender lock stays held past its lease loses it to the tab standing by; one within its lease keeps it", { timeout: 60000 }, async () => {
   const context = await env.browser.browser.newContext();
-  // Every lock request a page makes, with its options, in window.rrLockRequests.
-  await context.addInitScript(() => {
-    const request = navigator.locks.request.bind(navigator.locks);
-    window.rrLockRequests = [];
-    navigator.locks.request = (name, ...rest) => {
-      window.rrLockRequests.push({ name, steal: rest.length > 1 && Boolean(rest[0].steal) });
-      return request(name, ...rest);
-    };
-  });
+  await recordLockRequests(context);
   const page = await readyPage(context);
   const [{ name }] = await page.evaluate(() => window.rrLockRequests);
   // Another page of the site holds the lock and never gives it up (as a page frozen in
@@ -410,14 +414,7 @@ test("free() stops the tracker: its backoff under way ends without a send, and t
 
 test("a holder whose word stays the same longer than the time it said loses the lock, whatever end it names", { timeout: 60000 }, async () => {
   const context = await env.browser.browser.newContext();
-  await context.addInitScript(() => {
-    const request = navigator.locks.request.bind(navigator.locks);
-    window.rrLockRequests = [];
-    navigator.locks.request = (name, ...rest) => {
-      window.rrLockRequests.push({ name, steal: rest.length > 1 && Boolean(rest[0].steal) });
-      return request(name, ...rest);
-    };
-  });
+  await recordLockRequests(context);
   const page = await readyPage(context);
   const [{ name }] = await page.evaluate(() => window.rrLockRequests);
   // A holder that froze after saying its lease lasts 5 s more (the grace), naming an end ten
