@@ -48,6 +48,9 @@ pub struct Queue<S> {
     /// Keys known to be queued, oldest first: refreshed from storage when it runs dry or when
     /// another tab is known to have written.
     known: Vec<String>,
+    /// Keys holding a line of a later format version (another tab, during an upgrade): left in
+    /// storage for that release, and neither counted nor sent here.
+    later: Vec<String>,
     stale: bool,
     /// Events dropped because their stored line could not be read back.
     unreadable: usize,
@@ -76,19 +79,28 @@ impl<S: Store> Queue<S> {
             last_key_ms: 0,
             max: max.max(1),
             known: Vec::new(),
+            later: Vec::new(),
             stale: true,
             unreadable: 0,
         }
     }
 
+    /// Lists the queue's keys again, setting aside the lines of a later format version, so
+    /// they are never counted (`len`, the `maxQueue` bound). (Storage lists keys one by one
+    /// anyway: reading each line too keeps a rescan linear in the queue.)
     fn rescan(&mut self) {
         self.known.clear();
+        self.later.clear();
         // Sorted by insertion: storage lists keys in no particular order, usually close to
         // sorted, and a general-purpose sort would cost the module about 3 KB.
         for key in
             self.durable.keys_with_prefix(&self.prefix).into_iter().chain(self.spill.keys_with_prefix(&self.prefix))
         {
-            self.insert_known(key);
+            if self.read(&key).is_some_and(|line| written_later(&line)) {
+                self.later.push(key);
+            } else {
+                self.insert_known(key);
+            }
         }
         self.stale = false;
     }
@@ -166,7 +178,7 @@ impl<S: Store> Queue<S> {
                         i += 1;
                     }
                     // Left for the newer release that wrote it (another tab).
-                    None if written_later(&line) => i += 1,
+                    None if written_later(&line) => self.later.push(self.known.remove(i)),
                     None => {
                         self.remove(&key);
                         self.unreadable += 1;
@@ -230,9 +242,11 @@ impl<S: Store> Queue<S> {
         self.len() == 0
     }
 
-    /// Removes every queued event.
+    /// Removes every queued event, a later release's too (the visitor opted out, or is
+    /// forgotten: that release must not send them either).
     pub fn clear(&mut self) {
         self.rescan();
+        self.known.append(&mut self.later);
         for key in std::mem::take(&mut self.known) {
             self.durable.remove(&key);
             self.spill.remove(&key);
@@ -381,6 +395,31 @@ mod tests {
         assert_eq!(ids, [7]);
         assert_eq!(q.take_unreadable(), 0, "not counted as unreadable");
         assert_eq!(storage.get("rrt:q:0000000000001:x:000001").as_deref(), Some("v=2&e=view&t=1&id=1"));
+    }
+
+    #[test]
+    fn lines_of_a_later_format_version_are_not_counted() {
+        let storage = MemoryStore::default();
+        storage.set("rrt:q:0000000000001:x:000001", "v=2&e=view&t=1&id=1").unwrap();
+        let mut q = Queue::new(storage.clone(), "t", 2);
+        assert_eq!(q.len(), 0, "before any send");
+        q.push(&view(7, 5));
+        assert_eq!(q.push(&view(8, 6)), Pushed { durable: true, dropped: 0 }, "the bound counts our events only");
+        assert_eq!(q.len(), 2);
+        q.mark_stale();
+        assert_eq!(q.len(), 2, "after a rescan too");
+        assert_eq!(ids(q.first(10).into_iter().map(|e| e.record).collect()), [7, 8]);
+        assert_eq!(q.len(), 2, "after a read");
+    }
+
+    #[test]
+    fn clearing_removes_lines_of_a_later_format_version_too() {
+        let storage = MemoryStore::default();
+        storage.set("rrt:q:0000000000001:x:000001", "v=2&e=view&t=1&id=1").unwrap();
+        let mut q = Queue::new(storage.clone(), "t", 10);
+        q.push(&view(7, 5));
+        q.clear();
+        assert!(storage.keys_with_prefix("rrt:q:").is_empty());
     }
 
     #[test]

@@ -39,8 +39,11 @@ thread_local! {
     static PAGE_LOAD_REPORTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// Eight random hex digits (written as the storage space is, `core::engine::space`: one copy of
+/// the formatting).
 fn tab_id() -> String {
-    random_bytes()[..4].iter().map(|b| format!("{b:02x}")).collect()
+    let [a, b, c, d, ..] = random_bytes();
+    format!("{:08x}", u32::from_be_bytes([a, b, c, d]))
 }
 
 /// Turns a tracking call's arguments (at a time, for an engine) into events, or says why not.
