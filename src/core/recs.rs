@@ -350,15 +350,6 @@ impl<V: Clone, W> Answers<V, W> {
     }
 }
 
-/// `ItemId` → `itemId`: Retail Rocket's PascalCase field names in JavaScript's camelCase.
-pub fn camel_case(name: &str) -> String {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(first) => first.to_ascii_lowercase().to_string() + chars.as_str(),
-        None => String::new(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -582,13 +573,5 @@ mod tests {
         a.replied("u", &ok("7", "no-store"), parse, 0);
         a.ask("u".into(), 2, 0);
         assert_eq!(a.replied("u", &status(503), parse, 0).items, None);
-    }
-
-    #[test]
-    fn field_names_become_camel_case() {
-        assert_eq!(camel_case("ItemId"), "itemId");
-        assert_eq!(camel_case("CategoryPathsToRoot"), "categoryPathsToRoot");
-        assert_eq!(camel_case("isAvailable"), "isAvailable");
-        assert_eq!(camel_case(""), "");
     }
 }

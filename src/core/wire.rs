@@ -6,6 +6,7 @@ use super::event::{Route, Value, PRODUCT_IDS};
 use super::ids::{RrSession, SessionExternalId};
 use super::json::is_number;
 use super::record::Record;
+use super::retry::retry_after_seconds;
 use super::urlenc::Query;
 
 /// HTTP method of a request.
@@ -52,6 +53,22 @@ pub struct Reply {
     pub cache_control: Option<String>,
     /// No answer came before our own timer (status 0): the request may still be under way.
     pub timed_out: bool,
+}
+
+impl Reply {
+    /// Reads what the browser layer's `send` (`js/host.js`) settles with: five lines, `{status}`
+    /// (0: no answer), `1` when our timer ran out, `={Retry-After}`, `={Cache-Control}` (a
+    /// line without `=`: no such header) and the body. `date_ms` turns an HTTP date in
+    /// `Retry-After` into the milliseconds until then (seconds are read here).
+    pub fn from_host(text: &str, date_ms: impl Fn(&str) -> Option<u64>) -> Reply {
+        let mut lines = text.splitn(5, '\n');
+        let mut line = || lines.next().unwrap_or_default();
+        let status = line().parse().unwrap_or(0);
+        let timed_out = line() == "1";
+        let retry_after = line().strip_prefix('=').and_then(|h| retry_after_seconds(h).or_else(|| date_ms(h)));
+        let cache_control = line().strip_prefix('=').map(str::to_owned);
+        Reply { status, body: line().to_owned(), retry_after_ms: retry_after, cache_control, timed_out }
+    }
 }
 
 /// How a request travels (the browser layer's `fetch` options).
@@ -141,6 +158,26 @@ pub fn parse_session(body: &str) -> Option<RrSession> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn replies_are_read_from_the_host_lines() {
+        let never = |_: &str| None;
+        let reply = Reply::from_host("200\n0\n\n=max-age=60\n[{\"a\":\"x\ny\"}]", never);
+        let expected = Reply {
+            status: 200,
+            body: "[{\"a\":\"x\ny\"}]".into(),
+            cache_control: Some("max-age=60".into()),
+            ..Reply::default()
+        };
+        assert_eq!(reply, expected, "the body keeps its own line breaks");
+        assert_eq!(Reply::from_host("503\n0\n= 3 \n\n", never).retry_after_ms, Some(3_000));
+        let date = |h: &str| (h == "Wed, 21 Oct 2015 07:28:00 GMT").then_some(42);
+        assert_eq!(Reply::from_host("429\n0\n=Wed, 21 Oct 2015 07:28:00 GMT\n\n", date).retry_after_ms, Some(42));
+        assert_eq!(Reply::from_host("200\n0\n=\n=\n", never).cache_control.as_deref(), Some(""));
+        assert_eq!(Reply::from_host("0\n1", never), Reply { timed_out: true, ..Reply::default() });
+        assert_eq!(Reply::from_host("0", never), Reply::default());
+        assert_eq!(Reply::from_host("", never), Reply::default(), "nothing at all: no answer");
+    }
+
     use super::*;
     use crate::core::event::{Custom, Event};
     use crate::core::ids::{Category, Email, ItemId, LongText, Price, Quantity, ShortText};

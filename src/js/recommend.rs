@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
+use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::args::{elements, field, nth, Call};
@@ -13,15 +13,15 @@ use super::state::State;
 use super::tracker::{track_recommendation, Tracker};
 use crate::core::engine::{Consent, Engine};
 use crate::core::error::InputError;
-use crate::core::ids::{Invalid, ItemId, MAX_ID};
+use crate::core::ids::{Invalid, ItemId};
 use crate::core::problem::Problem;
 use crate::core::recs::{self, Api, Asked, Needs, Recommendation, Settled};
 use crate::core::wire::{Method, Transfer, WireRequest};
 use crate::web::clock::now_ms;
 use crate::web::lifecycle::Listener;
-use crate::web::object;
 use crate::web::task::spawn_local;
 use crate::web::transport;
+use crate::web::{host, object};
 
 /// Resolves `resolve` with a fresh copy of `items` (or `[]`), so a page changing the array it
 /// got cannot change what others get.
@@ -30,28 +30,9 @@ fn settle(resolve: &Function, items: Option<&Array>) {
     let _ = resolve.call1(&JsValue::UNDEFINED, &copy);
 }
 
-/// The items of a response body, with camelCase field names. `None` if the body is not a JSON
-/// array; entries without a valid `ItemId` are skipped.
+/// The items of a response body (see `js/host.js`): `None` if the body is not a JSON array.
 fn parse_items(body: &str) -> Option<Array> {
-    let parsed = JSON::parse(body).ok()?;
-    let items = parsed.dyn_ref::<Array>()?;
-    let out = Array::new();
-    for item in items.iter() {
-        let Some(object) = item.dyn_ref::<Object>() else { continue };
-        let id = Reflect::get(object, &JsValue::from_str("ItemId")).ok().and_then(|v| v.as_f64());
-        if !id.is_some_and(|id| id >= 1.0 && id <= MAX_ID as f64 && id.fract() == 0.0) {
-            continue;
-        }
-        let mapped = Object::new();
-        for entry in Object::entries(object).iter() {
-            let pair: Array = entry.unchecked_into();
-            if let Some(name) = pair.get(0).as_string() {
-                object::set(&mapped, &recs::camel_case(&name), &pair.get(1));
-            }
-        }
-        out.push(&mapped);
-    }
-    Some(out)
+    host::items(body).dyn_into::<Array>().ok()
 }
 
 /// The `stop()` that `trackBlock` returns: removes the listener; calling it again does nothing.

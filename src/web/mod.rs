@@ -3,6 +3,7 @@
 //! does one of them; none of them throws into the page.
 
 pub mod clock;
+pub mod host;
 pub mod lifecycle;
 pub mod lock;
 pub mod object;

@@ -1,0 +1,108 @@
+// Browser effects the wasm asks for in one coarse call each, written in JS where JS is the
+// smaller and plainer way to do them (the wasm imports this module; scripts/build bundles it
+// into the glue). The rules (what to send, when to retry, what a reply means) stay in the Rust
+// core: this file only performs them. Nothing here throws or rejects.
+
+// What our timer resolves with: no page value can be this object.
+const EXPIRED = {};
+
+// `={value}`, or "" when the header is absent or cannot be read (see `Reply::from_host`).
+function header(response, name) {
+  try {
+    const value = response.headers.get(name);
+    if (typeof value == "string") return "=" + value;
+  } catch (e) {}
+  return "";
+}
+
+// One HTTP request. Settles with the lines `Reply::from_host` reads: status (0 for no answer),
+// whether our timer ran out, Retry-After, Cache-Control, body.
+//
+// The global `fetch` is the page's to replace (polyfills, monitoring scripts, broken
+// extensions): what it returns is read only inside `try`, and our own timer settles every
+// attempt, so a `fetch` that returns junk, throws, or never settles (ignoring the abort signal)
+// cannot stall delivery. `fetch(url, init)`, never `fetch(new Request(…))`: Firefox drops a
+// keepalive request made from a Request object when the page closes while it is under way. The
+// request is made before this returns: a page being hidden hands its events off from the event
+// handler itself, and Firefox runs no more tasks or microtasks of a page it is closing.
+export function send(url, post, body, cookies, keepalive, noStore, readBody, ms) {
+  let controller, fetched;
+  try {
+    controller = new AbortController();
+  } catch (e) {}
+  const expiry = new Promise((resolve) => {
+    // The timer always fires (aborting a finished request does nothing). Firefox throws from
+    // setTimeout while it tears a page down: the request still goes out, without a timeout.
+    try {
+      setTimeout(() => {
+        if (controller) controller.abort();
+        resolve(EXPIRED);
+      }, ms);
+    } catch (e) {}
+  });
+  // Promise.race never throws: a thenable whose `then` throws rejects the race.
+  const within = (value) => Promise.race([value, expiry]);
+  // Without a prototype: a page that adds `headers` or `credentials` to Object.prototype
+  // cannot slip them into ours. No cookies but for the session handshake: events identify the
+  // visitor by the ids they carry, as Retail Rocket's tracker sends them.
+  const init = Object.create(null);
+  init.mode = "cors";
+  init.credentials = cookies ? "include" : "omit";
+  init.signal = controller && controller.signal;
+  if (noStore) init.cache = "no-store";
+  if (keepalive) init.keepalive = true;
+  init.method = post ? "POST" : "GET";
+  if (body != null) {
+    init.body = body;
+    init.headers = Object.create(null);
+    init.headers["Content-Type"] = "application/json";
+  }
+  try {
+    fetched = fetch(url, init);
+  } catch (e) {}
+  return (async () => {
+    try {
+      const response = await within(fetched);
+      if (response === EXPIRED) return "0\n1";
+      const status = response.status;
+      if (!(status >= 100 && status < 600)) return "0";
+      let text = "";
+      if (readBody) {
+        let reading;
+        try {
+          reading = response.text();
+        } catch (e) {}
+        text = await within(reading);
+        if (text === EXPIRED) return "0\n1";
+        if (typeof text != "string") text = "";
+      }
+      return `${status}\n0\n${header(response, "Retry-After")}\n${header(response, "Cache-Control")}\n${text}`;
+    } catch (e) {
+      return "0";
+    }
+  })();
+}
+
+// The product list of a recommendation or items answer, or `undefined` when the body is not a
+// JSON array: Retail Rocket's PascalCase field names in camelCase (`ItemId` → `itemId`; only an
+// ASCII first letter changes), and entries without a valid ItemId (a whole number from 1 to
+// 2^53 − 1) left out. `Object.fromEntries` defines each field, so a `__proto__` field in the
+// answer is just a field.
+export function items(body) {
+  let parsed;
+  try {
+    parsed = JSON.parse(body);
+  } catch (e) {
+    return;
+  }
+  if (!Array.isArray(parsed)) return;
+  const out = [];
+  for (const item of parsed) {
+    const id = item && item.ItemId;
+    if (typeof id == "number" && Number.isSafeInteger(id) && id >= 1) {
+      const fields = Object.entries(item).map(([name, value]) => [name.replace(/^[A-Z]/, (c) => c.toLowerCase()), value]);
+      out.push(Object.fromEntries(fields));
+    }
+  }
+  return out;
+}
