@@ -106,3 +106,79 @@ export function items(body) {
   }
   return out;
 }
+
+// Asks for the site-wide lock `name` (the Web Locks API: exactly one tab of the site sends at a
+// time), `steal`ing it from its holder or only `ifAvailable`. Settles with:
+// - a holding, once granted: the lock is ours until `release()`, until the timer `arm(ms)` set
+//   runs out, or until the page is hidden (`pagehide`; WebKit 2.38 keeps a page's locks in the
+//   back/forward cache); `lost` then turns true, as it does when another tab steals the lock.
+//   The timer is plain JS, so a tracker whose wasm can no longer run (a trap, an exception
+//   unwound through it) still gives the lock up. It starts at `ms`.
+// - `null` when another tab holds it (or took it before our callback ran: a page frozen right
+//   after its grant, back now);
+// - `undefined` when there is no lock to be had (no Web Locks API, Safari before 15.4, or it
+//   refuses, as opaque origins such as file:// WebViews do): the caller runs without one.
+export function lock(name, steal, ms) {
+  return new Promise((resolve) => {
+    let decided = false;
+    const decide = (value) => {
+      decided = true;
+      resolve(value);
+    };
+    let holding;
+    const grant = (locked) => {
+      if (decided || !locked) {
+        if (!decided) decide(null);
+        return false;
+      }
+      let timer, settle;
+      const kept = new Promise((resolve) => (settle = resolve));
+      const disarm = () => {
+        try {
+          clearTimeout(timer);
+        } catch (e) {}
+      };
+      holding = {
+        lost: false,
+        arm(ms) {
+          disarm();
+          // setTimeout takes at most 2^31 - 1 ms (a longer delay fires at once). Firefox throws
+          // from it during teardown.
+          try {
+            timer = setTimeout(holding.release, Math.min(ms, 2147483647));
+          } catch (e) {}
+        },
+        release() {
+          holding.lost = true;
+          disarm();
+          try {
+            removeEventListener("pagehide", holding.release);
+          } catch (e) {}
+          settle(true);
+        },
+      };
+      try {
+        addEventListener("pagehide", holding.release);
+      } catch (e) {}
+      holding.arm(ms);
+      decide(holding);
+      return kept;
+    };
+    // Options without a prototype: a page's additions to Object.prototype (`mode`, `signal`)
+    // cannot reach the request.
+    const options = Object.create(null);
+    options[steal ? "steal" : "ifAvailable"] = true;
+    try {
+      const request = navigator.locks.request(name, options, grant);
+      request.then(
+        () => {},
+        (error) => {
+          if (holding) holding.release();
+          else if (!decided) decide(error && error.name == "AbortError" ? null : undefined);
+        },
+      );
+    } catch (e) {
+      if (!decided) decide();
+    }
+  });
+}

@@ -19,8 +19,9 @@ export const TARGET_GZIP_BYTES = 20 * 1024;
 // nightly's size flags (std rebuilt for size, immediate-abort panics: -4.5 KB), which also paid
 // for the send loop's move into the core (core::delivery, +0.8 KB); 72 KB with wasm-opt's
 // --low-memory-unused (-0.6 KB); 71 KB once the HTTP request and the reading of a product list
-// moved into js/host.js, bundled into the glue (-1.3 KB: the .wasm -1.8, the glue +0.5).
-export const CEILING_GZIP_BYTES = 71 * 1024;
+// moved into js/host.js, bundled into the glue (-1.3 KB: the .wasm -1.8, the glue +0.5); 69.5 KB
+// with the sender lock's side of the browser there too (-1.7 KB).
+export const CEILING_GZIP_BYTES = 69.5 * 1024;
 
 const pkg = new URL("../pkg/", import.meta.url);
 

@@ -1,8 +1,8 @@
 //! The browser effects written in JS (`js/host.js`): one coarse call each.
 //!
 //! The package build (`scripts/build`, feature `js-host`) imports that module. `wasm-pack test`
-//! cannot (wasm-bindgen has no module snippets for Node): there every request gets no answer
-//! and no body is a product list.
+//! cannot (wasm-bindgen has no module snippets for Node): there every request gets no answer,
+//! no body is a product list, and there is no lock to be had.
 
 #[cfg(not(feature = "js-host"))]
 use js_sys::Promise;
@@ -27,6 +27,26 @@ extern "C" {
 
     /// The product list of an answer's body (an array), or `undefined` if it is not a list.
     pub fn items(body: &str) -> wasm_bindgen::JsValue;
+
+    /// Asks for the site's lock: settles with a [`HostHolding`], `null` (another tab holds
+    /// it) or `undefined` (no lock to be had), never rejects. `ms`: the first lease.
+    pub fn lock(name: &str, steal: bool, ms: f64) -> js_sys::Promise;
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// A granted lock (see `lock` in `js/host.js`).
+    #[derive(Debug)]
+    pub type HostHolding;
+    /// The lock was given up or taken: it may be another tab's.
+    #[wasm_bindgen(method, getter)]
+    pub fn lost(this: &HostHolding) -> bool;
+    /// Gives the lock up in `ms` unless armed again.
+    #[wasm_bindgen(method)]
+    pub fn arm(this: &HostHolding, ms: f64);
+    /// Gives the lock up now.
+    #[wasm_bindgen(method)]
+    pub fn release(this: &HostHolding);
 }
 
 /// Without the host: no answer.
@@ -34,6 +54,12 @@ extern "C" {
 #[allow(clippy::too_many_arguments)]
 pub fn send(_: &str, _: bool, _: Option<&str>, _: bool, _: bool, _: bool, _: bool, _: u32) -> Promise {
     Promise::resolve(&JsValue::from_str("0"))
+}
+
+/// Without the host: no lock to be had.
+#[cfg(not(feature = "js-host"))]
+pub fn lock(_: &str, _: bool, _: f64) -> Promise {
+    Promise::resolve(&JsValue::UNDEFINED)
 }
 
 /// Without the host: not a list.

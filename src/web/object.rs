@@ -1,6 +1,6 @@
-//! Objects the tracker builds and hands to the page or the browser (request options, lock
-//! options, `onError` payloads, recommendation items): made without a prototype where the browser
-//! reads them, and filled through one setter.
+//! Objects the tracker builds and hands to the page (`onError` payloads, the options of a
+//! block's clicks, a config error's `code`), filled through one setter. (What the browser reads,
+//! request and lock options, `js/host.js` makes without a prototype.)
 //!
 //! The setter is a plain import of `Reflect.set` rather than `js_sys::Reflect::set`'s catching
 //! one: setting a field on an object of our own cannot throw, and the plain import is smaller.
@@ -12,12 +12,6 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
     fn reflect_set(target: &Object, key: &str, value: &JsValue) -> bool;
-}
-
-/// An object with no prototype: a page that adds `headers`, `credentials` or `mode` to
-/// `Object.prototype` cannot slip them into ours.
-pub fn bare() -> Object {
-    Object::create(JsValue::NULL.unchecked_ref())
 }
 
 /// `target[key] = value`, on an object the tracker made.
