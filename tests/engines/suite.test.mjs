@@ -230,6 +230,14 @@ for (const engine of selectedEngines()) {
       const diedAt = Date.now();
       // It died on the 503's answer, mid-run: holding the lock, with the event still to send.
       assert.deepEqual(searches().map((r) => [r.query.searchPhrase, r.status]), [["held", 503]]);
+      // With no other page asking for it, the dead tracker's lock is given up by its lease
+      // timer alone (plain JS in js/host.js, which runs on when the wasm cannot): within its
+      // quiet time and the grace, 15 s. (A page asking takes it over later, core::lease.)
+      await waitFor(() => run(async () => !navigator.locks || (await navigator.locks.query()).held.length === 0), {
+        timeout: 25000,
+        message: "the dead tracker's lease timer gave the lock up",
+      });
+      console.log(`# ${engine.label}: the lock was given up ${((Date.now() - diedAt) / 1000).toFixed(1)} s after the tracker died`);
       // The next page: in a second window where the engine has windows (the dead page stays
       // open, as a tab would), else in the same one.
       if (engine.windows) await b.popup(page("blank.html", "?next"));
