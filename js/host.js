@@ -3,14 +3,17 @@
 // into the glue). The rules (what to send, when to retry, what a reply means) stay in the Rust
 // core: this file only performs them. Nothing here throws or rejects.
 
-// What our timer resolves with: no page value can be this object.
-const EXPIRED = {};
+// What our timer resolves with: no page value can be this object. Without a prototype, as is
+// every object of ours that settles a promise: resolving with an object looks up its `then`,
+// and a page may have put one on Object.prototype.
+const EXPIRED = Object.create(null);
 
 // `={value}`, or "" when the header is absent or cannot be read (see `Reply::from_host`).
 function header(response, name) {
   try {
     const value = response.headers.get(name);
-    if (typeof value == "string") return "=" + value;
+    // (A line break would shift the lines that follow; real headers cannot hold one.)
+    if (typeof value == "string" && value.indexOf("\n") < 0) return "=" + value;
   } catch (e) {}
   return "";
 }
@@ -65,7 +68,7 @@ export function send(url, post, body, cookies, keepalive, noStore, readBody, ms)
       const response = await within(fetched);
       if (response === EXPIRED) return "0\n1";
       const status = response.status;
-      if (!(status >= 100 && status < 600)) return "0";
+      if (!(typeof status == "number" && status >= 100 && status < 600)) return "0";
       let text = "";
       if (readBody) {
         let reading;
@@ -76,7 +79,7 @@ export function send(url, post, body, cookies, keepalive, noStore, readBody, ms)
         if (text === EXPIRED) return "0\n1";
         if (typeof text != "string") text = "";
       }
-      return `${status}\n0\n${header(response, "Retry-After")}\n${header(response, "Cache-Control")}\n${text}`;
+      return `${Math.trunc(status)}\n0\n${header(response, "Retry-After")}\n${header(response, "Cache-Control")}\n${text}`;
     } catch (e) {
       return "0";
     }
@@ -92,19 +95,39 @@ export function items(body) {
   let parsed;
   try {
     parsed = JSON.parse(body);
+    if (!Array.isArray(parsed)) return;
   } catch (e) {
     return;
   }
-  if (!Array.isArray(parsed)) return;
   const out = [];
-  for (const item of parsed) {
-    const id = item && item.ItemId;
-    if (typeof id == "number" && Number.isSafeInteger(id) && id >= 1) {
-      const fields = Object.entries(item).map(([name, value]) => [name.replace(/^[A-Z]/, (c) => c.toLowerCase()), value]);
-      out.push(Object.fromEntries(fields));
-    }
+  // By index, and each entry inside its own `try`: an entry whose reading throws (a getter the
+  // page put on Object.prototype) is left out, like one without a valid ItemId.
+  for (let i = 0; i < parsed.length; i++) {
+    try {
+      const item = parsed[i];
+      if (typeof item != "object" || item === null) continue;
+      const id = item.ItemId;
+      if (!(typeof id == "number" && Number.isSafeInteger(id) && id >= 1)) continue;
+      const mapped = {};
+      const names = Object.keys(item);
+      for (let j = 0; j < names.length; j++) {
+        const name = names[j];
+        const first = name.charCodeAt(0);
+        field(mapped, first >= 65 && first <= 90 ? String.fromCharCode(first + 32) + name.slice(1) : name, item[name]);
+      }
+      out.push(mapped);
+    } catch (e) {}
   }
   return out;
+}
+
+// Defines `target[name]` as a plain data field: no setter on Object.prototype is called, and a
+// `__proto__` field is just a field.
+function field(target, name, value) {
+  const described = Object.create(null);
+  described.value = value;
+  described.writable = described.enumerable = described.configurable = true;
+  Object.defineProperty(target, name, described);
 }
 
 // Asks for the site-wide lock `name` (the Web Locks API: exactly one tab of the site sends at a
@@ -138,7 +161,7 @@ export function lock(name, steal, ms) {
           clearTimeout(timer);
         } catch (e) {}
       };
-      holding = {
+      holding = Object.assign(Object.create(null), {
         lost: false,
         arm(ms) {
           disarm();
@@ -156,7 +179,7 @@ export function lock(name, steal, ms) {
           } catch (e) {}
           settle(true);
         },
-      };
+      });
       try {
         addEventListener("pagehide", holding.release);
       } catch (e) {}
@@ -181,4 +204,102 @@ export function lock(name, steal, ms) {
       if (!decided) decide();
     }
   });
+}
+
+// `on`, called only when it is not still in a call that never returned: Firefox terminates the
+// script a page runs when it shuts the page's process down, skipping `finally`, and a
+// wasm-bindgen callback cut off so stays marked in use, throwing "closure invoked recursively or
+// after being dropped" into the page at its next call.
+// (`catch`: nothing of ours throws into the page from a listener; a terminated script runs no
+// `catch` either, so a call cut off still leaves `busy` set.)
+function guarded(on) {
+  let busy = false;
+  return (event, detail) => {
+    if (busy) return;
+    busy = true;
+    try {
+      on(event, detail);
+    } catch (e) {}
+    busy = false;
+  };
+}
+
+// Follows the page for one tracker, calling `on(event, key)` with the event's number (see
+// `web::lifecycle::PageEvent`) and, for another tab's storage write, its key (null: the whole
+// storage was cleared). Returns the function that stops listening. A final pagehide (not into
+// the back/forward cache) stops it too, after `on`: that document is done, and Firefox may cut
+// its scripts off in mid-call during the teardown, so nothing of ours is called again.
+export function listen(on) {
+  on = guarded(on);
+  const heard = [];
+  const stop = () => {
+    for (const [target, kind, listener] of heard.splice(0)) {
+      try {
+        target.removeEventListener(kind, listener);
+      } catch (e) {}
+    }
+  };
+  const follow = (target, kind, event) => {
+    const listener = (e) => {
+      let key = null;
+      let persisted = false;
+      try {
+        key = e.key;
+        persisted = e.persisted;
+      } catch (error) {}
+      on(event, typeof key == "string" ? key : null);
+      if (kind == "pagehide" && !persisted) stop();
+    };
+    try {
+      target.addEventListener(kind, listener);
+      heard.push([target, kind, listener]);
+    } catch (e) {}
+  };
+  follow(window, "pagehide", 0);
+  follow(window, "beforeunload", 1);
+  follow(window, "pageshow", 2);
+  follow(window, "online", 3);
+  follow(window, "storage", 4);
+  if (typeof document == "object") follow(document, "visibilitychange", 5);
+  return stop;
+}
+
+// Calls `on(add, id)` for each click inside `block` on an element with `data-rr-item-id` (also
+// inside `block`): `add` is 1 when the click is inside an element with
+// `data-rr-action="add-to-cart"` within that item, else 0. Returns the function that stops
+// listening, or `undefined` when `block` is not an element.
+export function clicks(block, on) {
+  try {
+    if (!(typeof Element == "function" && block instanceof Element)) return;
+  } catch (e) {
+    return;
+  }
+  on = guarded(on);
+  const listener = (event) => {
+    let id, add;
+    try {
+      const target = event.target;
+      if (!(target instanceof Element)) return;
+      const item = target.closest("[data-rr-item-id]");
+      if (!item || !block.contains(item)) return;
+      const button = target.closest('[data-rr-action="add-to-cart"]');
+      add = button && item.contains(button) ? 1 : 0;
+      id = item.getAttribute("data-rr-item-id") || "";
+    } catch (e) {
+      return;
+    }
+    on(add, id);
+  };
+  // An element that refuses a listener (a Proxy of one) gets a stop that does nothing, as
+  // before.
+  try {
+    block.addEventListener("click", listener);
+  } catch (e) {
+    return () => {};
+  }
+  return () => {
+    try {
+      block.removeEventListener("click", listener);
+    } catch (e) {}
+  };
 }

@@ -2,17 +2,14 @@
 //! browser (as `core::delivery` decides); shown, online, or another tab queued something →
 //! send; another tab opted out or forgot the visitor → follow it.
 
-use std::rc::{Rc, Weak};
-
-use js_sys::Reflect;
-use wasm_bindgen::JsCast;
+use std::rc::Rc;
 
 use super::sender::now;
 use super::state::State;
 use crate::core::delivery::{Leave, REQUEST_TIMEOUT_MS};
 use crate::core::engine::HandOff;
 use crate::core::keys;
-use crate::web::lifecycle::{hidden, Listener};
+use crate::web::lifecycle::{self, hidden, PageEvent};
 use crate::web::lock::{self, Task};
 use crate::web::task::spawn_local;
 
@@ -52,46 +49,24 @@ impl State {
 
 /// Follows the page (see the module notes).
 pub fn listen(state: &Rc<State>) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
     let weak = Rc::downgrade(state);
-    let with = move |f: fn(&Rc<State>, web_sys::Event)| {
-        let weak: Weak<State> = weak.clone();
-        move |event: web_sys::Event| {
-            if let Some(state) = weak.upgrade() {
-                f(&state, event);
-            }
-        }
-    };
-    let window_target: &web_sys::EventTarget = window.as_ref();
-    let mut listeners = vec![
-        Listener::new(
-            window_target,
-            "pagehide",
-            with(|s, event| {
-                s.on_leaving(true);
-                // Not into the back/forward cache: this document is done. Its listeners go now,
-                // so that none is called again after Firefox cut it off in mid-call during the
-                // teardown (see `web::task`).
-                if !Reflect::get(&event, &"persisted".into()).is_ok_and(|p| p.is_truthy()) {
-                    let listeners = s.listeners.try_borrow_mut().map(|mut l| std::mem::take(&mut *l));
-                    drop(listeners);
-                }
-            }),
-        ),
-        // WebKit fires only `beforeunload` (no pagehide, no visibilitychange) when a page is
-        // navigated away from before it finished loading. Handing off twice is harmless: what
-        // the first hand-off took out of storage is not in the queue for the second. (Not
-        // `on_leaving`: a navigation another script cancels is followed by no pageshow.)
-        Listener::new(window_target, "beforeunload", with(|s, _| s.on_hidden())),
-        Listener::new(window_target, "pageshow", with(|s, _| s.on_leaving(false))),
-        Listener::new(window_target, "online", with(|s, _| s.wake())),
-        Listener::new(
-            window_target,
-            "storage",
-            with(|s, event| {
-                let key = event.dyn_ref::<web_sys::StorageEvent>().and_then(|e| e.key());
+    let listening = lifecycle::listen(move |event| {
+        let Some(s) = weak.upgrade() else { return };
+        match event {
+            // Unloaded, or into the back/forward cache. (When the document is done, the host
+            // stops listening after this: see `listen` in `js/host.js`.)
+            PageEvent::Hide => s.on_leaving(true),
+            // WebKit fires only `beforeunload` (no pagehide, no visibilitychange) when a page
+            // is navigated away from before it finished loading. Handing off twice is harmless:
+            // what the first hand-off took out of storage is not in the queue for the second.
+            // (Not `on_leaving`: a navigation another script cancels is followed by no
+            // pageshow.)
+            PageEvent::BeforeUnload => s.on_hidden(),
+            PageEvent::Show => s.on_leaving(false),
+            PageEvent::Online => s.wake(),
+            PageEvent::Visibility if hidden() => s.on_hidden(),
+            PageEvent::Visibility => s.wake(),
+            PageEvent::Storage(key) => {
                 let Ok(mut engine) = s.engine.try_borrow_mut() else { return };
                 // `None`: the whole storage was cleared.
                 if key.as_deref().is_none_or(|k| k == keys::OPT_OUT || k == keys::VISITOR) {
@@ -102,12 +77,8 @@ pub fn listen(state: &Rc<State>) {
                     drop(engine);
                     s.wake();
                 }
-            }),
-        ),
-    ];
-    if let Some(document) = window.document() {
-        let on_visibility = with(|s, _| if hidden() { s.on_hidden() } else { s.wake() });
-        listeners.push(Listener::new(document.as_ref(), "visibilitychange", on_visibility));
-    }
-    *state.listeners.borrow_mut() = listeners.into_iter().flatten().collect();
+            }
+        }
+    });
+    *state.listeners.borrow_mut() = Some(listening);
 }

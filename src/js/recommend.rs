@@ -18,7 +18,7 @@ use crate::core::problem::Problem;
 use crate::core::recs::{self, Api, Asked, Needs, Recommendation, Settled};
 use crate::core::wire::{Method, Transfer, WireRequest};
 use crate::web::clock::now_ms;
-use crate::web::lifecycle::Listener;
+use crate::web::lifecycle::{self, Listening};
 use crate::web::task::spawn_local;
 use crate::web::transport;
 use crate::web::{host, object};
@@ -37,7 +37,7 @@ fn parse_items(body: &str) -> Option<Array> {
 
 /// The `stop()` that `trackBlock` returns: removes the listener; calling it again does nothing.
 /// (A closure, not `new Function`, which a strict CSP forbids.)
-fn stop_function(listener: Option<Listener>) -> Function {
+fn stop_function(listener: Option<Listening>) -> Function {
     let mut listener = listener;
     Closure::<dyn FnMut()>::new(move || drop(listener.take())).into_js_value().unchecked_into()
 }
@@ -216,38 +216,29 @@ impl Tracker {
     ) -> Function {
         let call = Call("trackBlock");
         let options = options.unwrap_or(JsValue::UNDEFINED);
+        // The click's options are filled in once the block is known to be an element (nothing
+        // of the page's is read for a refused call; no click can come in between).
+        let recom_options = Object::new();
+        let for_clicks = recom_options.clone();
+        let weak = Rc::downgrade(&self.state);
+        let on_click = move |add: bool, id: String| {
+            let Some(state) = weak.upgrade() else { return };
+            let method = if add { "recomAddToCart" } else { "recomMouseDown" };
+            track_recommendation(&state, method, &JsValue::from_str(&id), &for_clicks);
+        };
         let checked = call.text("methodName", &method_name).and_then(|_| {
-            block
-                .dyn_ref::<web_sys::Element>()
-                .cloned()
-                .ok_or_else(|| InputError::new(call.0, "block", Invalid::Element))
+            lifecycle::clicks(&block, on_click).ok_or_else(|| InputError::new(call.0, "block", Invalid::Element))
         });
-        let element = match checked {
-            Ok(element) => element,
+        if checked.is_ok() {
+            object::set(&recom_options, "methodName", &method_name);
+            object::set(&recom_options, "suggester", &field(&options, "suggester"));
+        }
+        match checked {
+            Ok(listening) => stop_function(Some(listening)),
             Err(error) => {
                 self.state.reporter.report(&Problem::Input(error));
-                return stop_function(None);
+                stop_function(None)
             }
-        };
-        let recom_options = Object::new();
-        object::set(&recom_options, "methodName", &method_name);
-        object::set(&recom_options, "suggester", &field(&options, "suggester"));
-        let weak = Rc::downgrade(&self.state);
-        let block_element = element.clone();
-        let on_click = move |event: web_sys::Event| {
-            let Some(state) = weak.upgrade() else { return };
-            let Some(target) = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
-            let item = target.closest("[data-rr-item-id]").ok().flatten().filter(|i| block_element.contains(Some(i)));
-            let Some(item) = item else { return };
-            let id = JsValue::from_str(&item.get_attribute("data-rr-item-id").unwrap_or_default());
-            let add = target
-                .closest("[data-rr-action=\"add-to-cart\"]")
-                .ok()
-                .flatten()
-                .is_some_and(|a| item.contains(Some(&a)));
-            let method = if add { "recomAddToCart" } else { "recomMouseDown" };
-            track_recommendation(&state, method, &id, &recom_options);
-        };
-        stop_function(Listener::new(element.as_ref(), "click", on_click))
+        }
     }
 }

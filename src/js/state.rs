@@ -18,7 +18,7 @@ use crate::core::delivery::Delivery;
 use crate::core::engine::Engine;
 use crate::core::keys;
 use crate::core::recs::Answers;
-use crate::web::lifecycle::Listener;
+use crate::web::lifecycle::Listening;
 
 /// A tracker's state, shared by the `Tracker` object, its tasks and its page listeners.
 #[derive(Debug)]
@@ -37,7 +37,7 @@ pub struct State {
     /// `flush()` promises waiting for the sender to settle.
     pub waiters: RefCell<Vec<Function>>,
     /// The page listeners (see `page_events`), removed with the state.
-    pub listeners: RefCell<Vec<Listener>>,
+    pub listeners: RefCell<Option<Listening>>,
     /// The recommendation rules: answers kept and requests under way (product lists are
     /// arrays; whoever waits for one is the `resolve` of the promise its call returned).
     pub recs: RefCell<Answers<Array, Function>>,
@@ -95,7 +95,7 @@ impl State {
             d.close();
             d.take_flushes()
         });
-        let listeners = self.listeners.try_borrow_mut().map(|mut l| std::mem::take(&mut *l));
+        let listeners = self.listeners.try_borrow_mut().map(|mut l| l.take());
         drop(listeners);
         if settle {
             self.answer_flushes();

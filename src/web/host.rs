@@ -2,7 +2,7 @@
 //!
 //! The package build (`scripts/build`, feature `js-host`) imports that module. `wasm-pack test`
 //! cannot (wasm-bindgen has no module snippets for Node): there every request gets no answer,
-//! no body is a product list, and there is no lock to be had.
+//! no body is a product list, there is no lock to be had, and the page is never heard from.
 
 #[cfg(not(feature = "js-host"))]
 use js_sys::Promise;
@@ -31,6 +31,13 @@ extern "C" {
     /// Asks for the site's lock: settles with a [`HostHolding`], `null` (another tab holds
     /// it) or `undefined` (no lock to be had), never rejects. `ms`: the first lease.
     pub fn lock(name: &str, steal: bool, ms: f64) -> js_sys::Promise;
+
+    /// Follows the page's lifecycle, calling `on(event, key)`; returns the stop function.
+    pub fn listen(on: &wasm_bindgen::JsValue) -> wasm_bindgen::JsValue;
+
+    /// Follows the clicks on a block's items, calling `on(add, id)`; returns the stop function,
+    /// or `undefined` when `block` is not an element.
+    pub fn clicks(block: &wasm_bindgen::JsValue, on: &wasm_bindgen::JsValue) -> wasm_bindgen::JsValue;
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen]
@@ -60,6 +67,18 @@ pub fn send(_: &str, _: bool, _: Option<&str>, _: bool, _: bool, _: bool, _: boo
 #[cfg(not(feature = "js-host"))]
 pub fn lock(_: &str, _: bool, _: f64) -> Promise {
     Promise::resolve(&JsValue::UNDEFINED)
+}
+
+/// Without the host: nothing to follow.
+#[cfg(not(feature = "js-host"))]
+pub fn listen(_: &JsValue) -> JsValue {
+    JsValue::UNDEFINED
+}
+
+/// Without the host: nothing to follow.
+#[cfg(not(feature = "js-host"))]
+pub fn clicks(_: &JsValue, _: &JsValue) -> JsValue {
+    JsValue::UNDEFINED
 }
 
 /// Without the host: not a list.

@@ -213,13 +213,15 @@ test("a garbage answer falls back", async () => {
   assert.ok(messages.every((m) => /not a list of products/.test(m)), messages.join("\n"));
 });
 
-test("entries without a valid ItemId are left out, and an answer's fields stay plain fields", async () => {
+test("entries without a valid ItemId (or whose reading throws) are left out, and an answer's fields stay plain fields", async () => {
   await behaviour({ cacheControl: "no-cache" });
   const body = JSON.stringify([{ ItemId: 0 }, { ItemId: 1.5 }, { ItemId: "7" }, null, 5, [], { Name: "no id" }])
     .replace(/]$/, ',{"ItemId":9,"Name":"Ok","__proto__":{"polluted":1},"éA":2}]');
   await env.stack.mock.fault({ match: "/api/", status: 200, body, count: 1 });
   const got = await page.evaluate(async () => {
-    const items = await window.rr.recommend("latest", { categoryIds: [0] });
+    // A page getter on Object.prototype that throws, met by the entry with no ItemId of its own.
+    Object.defineProperty(Object.prototype, "ItemId", { configurable: true, get() { throw new Error("hostile"); } });
+    const items = await window.rr.recommend("latest", { categoryIds: [0] }).finally(() => delete Object.prototype.ItemId);
     return items.map((item) => ({
       keys: Object.keys(item),
       plain: Object.getPrototypeOf(item) === Object.prototype && !("polluted" in item),
