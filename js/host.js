@@ -38,8 +38,10 @@ export function send(url, post, body, cookies, keepalive, noStore, readBody, ms)
     // setTimeout while it tears a page down: the request still goes out, without a timeout.
     try {
       setTimeout(() => {
-        if (controller) controller.abort();
         resolve(EXPIRED);
+        try {
+          controller.abort();
+        } catch (e) {}
       }, ms);
     } catch (e) {}
   });
@@ -115,7 +117,7 @@ export function items(body) {
         const first = name.charCodeAt(0);
         field(mapped, first >= 65 && first <= 90 ? String.fromCharCode(first + 32) + name.slice(1) : name, item[name]);
       }
-      out.push(mapped);
+      out[out.length] = mapped;
     } catch (e) {}
   }
   return out;
