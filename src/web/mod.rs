@@ -1,6 +1,6 @@
 //! Browser effects behind small interfaces: storage, transport, clock and timers, page
-//! lifecycle, and the cross-tab lock. Each file
-//! does one of them; none of them throws into the page.
+//! lifecycle, and the cross-tab lock. Each file does one of them (`host` names what
+//! `js/host.js` does for them); none of them throws into the page.
 
 pub mod clock;
 pub mod host;
