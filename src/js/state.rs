@@ -12,7 +12,6 @@ use std::rc::Rc;
 use js_sys::{Array, Function};
 use wasm_bindgen::JsValue;
 
-use super::page_events;
 use super::report::Reporter;
 use crate::core::delivery::Delivery;
 use crate::core::engine::Engine;
@@ -46,11 +45,11 @@ pub struct State {
 }
 
 impl State {
-    /// Wraps an opened engine and starts listening to the page.
+    /// Wraps an opened engine (the tracker then has it follow the page: `page_events::listen`).
     pub fn new(engine: Engine, reporter: Reporter, can_send: bool) -> Rc<State> {
         let lock_name = format!("{}:{}", keys::SENDER_LOCK, engine.space());
         let recs = RefCell::new(Answers::new(engine.config().timeout_ms));
-        let state = Rc::new(State {
+        Rc::new(State {
             recs,
             closed: Cell::new(false),
             lock_name,
@@ -60,11 +59,7 @@ impl State {
             can_send,
             waiters: RefCell::default(),
             listeners: RefCell::default(),
-        });
-        if can_send {
-            page_events::listen(&state);
-        }
-        state
+        })
     }
 
     /// Passes the engine's problems to the page (outside any borrow of the engine).

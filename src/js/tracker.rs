@@ -13,6 +13,7 @@ use wasm_bindgen::prelude::*;
 use super::args::{field, Call};
 use super::bridge;
 use super::config;
+use super::page_events;
 use super::report::Reporter;
 use super::state::State;
 use crate::core::config::StorageMode;
@@ -166,6 +167,9 @@ impl Tracker {
         }
         let engine = Engine::open(config, stores, &tab_id(), random_bytes);
         let state = State::new(engine, reporter, can_send);
+        if can_send {
+            page_events::listen(&state);
+        }
         if let Some(problem) = bridge_problem {
             state.reporter.report(&problem);
         }
