@@ -305,3 +305,53 @@ export function clicks(block, on) {
     } catch (e) {}
   };
 }
+
+// localStorage for `web::storage::LocalStore`, every access inside `try`: storage that is missing
+// (Android WebView with DOM storage off), throws (Safari private mode, sandboxed frames) or is
+// full behaves as an empty store that refuses writes. `storageOpen`: whether it can be read at
+// all (probed with a read, not a write: a full storage still holds events to send).
+export function storageOpen(probe) {
+  try {
+    const storage = localStorage;
+    if (!storage) return false;
+    storage.getItem(probe);
+    return true;
+  } catch (e) {
+    return false;
+  }
+}
+
+export function storageGet(key) {
+  try {
+    const value = localStorage.getItem(key);
+    if (typeof value == "string") return value;
+  } catch (e) {}
+}
+
+export function storageSet(key, value) {
+  try {
+    localStorage.setItem(key, value);
+    return true;
+  } catch (e) {
+    return false;
+  }
+}
+
+export function storageRemove(key) {
+  try {
+    localStorage.removeItem(key);
+  } catch (e) {}
+}
+
+// The keys that start with `prefix`, one per line (ours hold no line break).
+export function storageKeys(prefix) {
+  const keys = [];
+  try {
+    const storage = localStorage;
+    for (let i = 0; i < storage.length; i++) {
+      const key = storage.key(i);
+      if (typeof key == "string" && key.slice(0, prefix.length) == prefix) keys[keys.length] = key;
+    }
+  } catch (e) {}
+  return keys.join("\n");
+}

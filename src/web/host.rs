@@ -32,6 +32,22 @@ extern "C" {
     /// it) or `undefined` (no lock to be had), never rejects. `ms`: the first lease.
     pub fn lock(name: &str, steal: bool, ms: f64) -> js_sys::Promise;
 
+    /// localStorage can be read (see `storageOpen`).
+    #[wasm_bindgen(js_name = storageOpen)]
+    pub fn storage_open(probe: &str) -> bool;
+    /// `localStorage.getItem`, `None` when absent or refused.
+    #[wasm_bindgen(js_name = storageGet)]
+    pub fn storage_get(key: &str) -> Option<String>;
+    /// `localStorage.setItem`: false when refused.
+    #[wasm_bindgen(js_name = storageSet)]
+    pub fn storage_set(key: &str, value: &str) -> bool;
+    /// `localStorage.removeItem`.
+    #[wasm_bindgen(js_name = storageRemove)]
+    pub fn storage_remove(key: &str);
+    /// The keys starting with `prefix`, one per line.
+    #[wasm_bindgen(js_name = storageKeys)]
+    pub fn storage_keys(prefix: &str) -> String;
+
     /// Follows the page's lifecycle, calling `on(event, key)`; returns the stop function.
     pub fn listen(on: &wasm_bindgen::JsValue) -> wasm_bindgen::JsValue;
 
@@ -80,6 +96,44 @@ pub fn listen(_: &JsValue) -> JsValue {
 pub fn clicks(_: &JsValue, _: &JsValue) -> JsValue {
     JsValue::UNDEFINED
 }
+
+/// Without the host: localStorage through web-sys, so the wasm tests' storage rows
+/// (`tests/browser.rs`) have one; the package's own is `js/host.js`'s, which the engine suite's
+/// storage rows run.
+#[cfg(not(feature = "js-host"))]
+mod local {
+    fn storage() -> Option<web_sys::Storage> {
+        web_sys::window()?.local_storage().ok()?
+    }
+    pub fn storage_open(probe: &str) -> bool {
+        storage().is_some_and(|s| s.get_item(probe).is_ok())
+    }
+    pub fn storage_get(key: &str) -> Option<String> {
+        storage()?.get_item(key).ok()?
+    }
+    pub fn storage_set(key: &str, value: &str) -> bool {
+        storage().is_some_and(|s| s.set_item(key, value).is_ok())
+    }
+    pub fn storage_remove(key: &str) {
+        if let Some(s) = storage() {
+            let _ = s.remove_item(key);
+        }
+    }
+    pub fn storage_keys(prefix: &str) -> String {
+        let Some(s) = storage() else { return String::new() };
+        let mut keys = Vec::new();
+        for i in 0..s.length().unwrap_or(0) {
+            if let Ok(Some(key)) = s.key(i) {
+                if key.starts_with(prefix) {
+                    keys.push(key);
+                }
+            }
+        }
+        keys.join("\n")
+    }
+}
+#[cfg(not(feature = "js-host"))]
+pub use local::*;
 
 /// Without the host: not a list.
 #[cfg(not(feature = "js-host"))]

@@ -7,42 +7,41 @@ use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
 
+use super::host;
 use crate::core::config::StorageMode;
 use crate::core::keys;
 use crate::core::store::{Chain, MemoryStore, SharedStore, Store, Stores, WriteFailed};
 use crate::core::urlenc;
 
-/// The page's localStorage, if it can be opened.
+/// The page's localStorage (through `js/host.js`), if it can be opened.
 #[derive(Debug)]
-pub struct LocalStore(web_sys::Storage);
+pub struct LocalStore;
 
 impl LocalStore {
     /// Opens localStorage; `None` when it is absent or access throws. Probed with a read, not a
     /// write: a full storage still holds events to send, and nothing is written before consent.
     /// (A storage that refuses writes is handled write by write: the queue spills to memory.)
-    pub fn open(window: &web_sys::Window) -> Option<LocalStore> {
-        let storage = window.local_storage().ok()??;
-        storage.get_item(keys::VISITOR).ok()?;
-        Some(LocalStore(storage))
+    pub fn open() -> Option<LocalStore> {
+        host::storage_open(keys::VISITOR).then_some(LocalStore)
     }
 }
 
 impl Store for LocalStore {
     fn get(&self, key: &str) -> Option<String> {
-        self.0.get_item(key).ok().flatten()
+        host::storage_get(key)
     }
 
     fn set(&self, key: &str, value: &str) -> Result<(), WriteFailed> {
-        self.0.set_item(key, value).map_err(|_| WriteFailed)
+        host::storage_set(key, value).then_some(()).ok_or(WriteFailed)
     }
 
     fn remove(&self, key: &str) {
-        let _ = self.0.remove_item(key);
+        host::storage_remove(key);
     }
 
     fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
-        let len = self.0.length().unwrap_or(0);
-        (0..len).filter_map(|i| self.0.key(i).ok().flatten()).filter(|k| k.starts_with(prefix)).collect()
+        let keys = host::storage_keys(prefix);
+        keys.split('\n').filter(|k| !k.is_empty()).map(str::to_owned).collect()
     }
 }
 
@@ -161,7 +160,7 @@ impl Store for CookieStore {
 /// with consent).
 pub fn open(mode: StorageMode, consent: bool, rcuid: bool) -> Stores {
     let window = web_sys::window();
-    let local = || LocalStore::open(window.as_ref()?).map(|s| Rc::new(s) as SharedStore);
+    let local = || window.as_ref().and(LocalStore::open()).map(|s| Rc::new(s) as SharedStore);
     let cookie = || CookieStore::open().map(|s| Rc::new(s) as SharedStore);
     let memory: SharedStore = Rc::new(MemoryStore::default());
     let (local, cookie) = match mode {
