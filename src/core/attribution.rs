@@ -12,7 +12,7 @@ pub const WINDOW_MS: u64 = 60_000;
 
 /// Remembers a click on a recommended `item` at `now_ms`.
 pub fn remember_click(store: &dyn Store, item: ItemId, now_ms: u64) {
-    let _ = store.set(keys::RECOM, &format!("{}:{}", item, now_ms + WINDOW_MS));
+    let _ = store.set(keys::RECOM, &[&item.text(), ":", &super::text::decimal(now_ms + WINDOW_MS)].concat());
 }
 
 /// The recommended item to credit for a view at `now_ms`, if one was clicked within the window.

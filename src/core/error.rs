@@ -58,23 +58,32 @@ impl ConfigError {
     }
 }
 
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl ConfigError {
+    /// The message of the `TypeError` thrown.
+    pub fn message(&self) -> String {
         match self {
-            ConfigError::NotAnObject => f.write_str("Tracker config must be an object like { partnerId: \"…\" }"),
-            ConfigError::Missing(key) => write!(f, "Tracker config needs `{key}`"),
-            ConfigError::Secret(key) => write!(
-                f,
-                "Tracker config key `{key}` looks like a secret and was refused. Retail Rocket's apiKey and any other \
+            ConfigError::NotAnObject => "Tracker config must be an object like { partnerId: \"…\" }".into(),
+            ConfigError::Missing(key) => ["Tracker config needs `", key, "`"].concat(),
+            ConfigError::Secret(key) => [
+                "Tracker config key `",
+                key,
+                "` looks like a secret and was refused. Retail Rocket's apiKey and any other \
                  credential must stay on your server: anything given to a browser or an app is public. This tracker \
                  needs only the public partnerId; for server-side APIs, send events through your own backend \
-                 (see the relay section of the README)."
-            ),
+                 (see the relay section of the README).",
+            ]
+            .concat(),
             ConfigError::Unknown(key) => {
-                write!(f, "Tracker config key `{key}` is not known. Known keys: {}", CONFIG_KEYS.join(", "))
+                ["Tracker config key `", key, "` is not known. Known keys: ", &CONFIG_KEYS.join(", ")].concat()
             }
-            ConfigError::Invalid { key, expected } => write!(f, "Tracker config `{key}` must be {expected}"),
+            ConfigError::Invalid { key, expected } => ["Tracker config `", key, "` must be ", expected].concat(),
         }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
     }
 }
 
@@ -101,13 +110,18 @@ impl InputError {
     }
 }
 
+impl InputError {
+    /// The message for `onError` and the console.
+    pub fn message(&self) -> String {
+        let got = self.got.as_deref().map_or(String::new(), |got| [", got ", got].concat());
+        [self.method, "(): `", &self.argument, "` must be ", self.problem.expected(), &got, "; nothing was sent"]
+            .concat()
+    }
+}
+
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}(): `{}` must be {}", self.method, self.argument, self.problem.expected())?;
-        if let Some(got) = &self.got {
-            write!(f, ", got {got}")?;
-        }
-        f.write_str("; nothing was sent")
+        f.write_str(&self.message())
     }
 }
 

@@ -11,6 +11,7 @@ use std::borrow::Cow;
 
 use super::ids::{Category, Email, ItemId, LongText, Price, Quantity, SessionExternalId, ShortText, MAX_LONG_TEXT};
 use super::json::Fields;
+use super::text::decimal;
 
 /// One piece of custom data (`d.<key>` on the wire): the store's own fields of `setEmail`
 /// (name, gender, birthday…), or the `rrsd_*` parameters of an e-mail landing URL.
@@ -97,15 +98,39 @@ pub enum Event {
 /// The id list of a `groupView`, comma-joined as the protocol joins arrays.
 pub const PRODUCT_IDS: &str = "productIds";
 
+/// What a list on the wire or in storage names: an id's digits, a path as it is.
+pub trait Listed {
+    /// The entry's text.
+    fn listed(&self) -> Cow<'_, str>;
+}
+
+impl Listed for ItemId {
+    fn listed(&self) -> Cow<'_, str> {
+        self.text().into()
+    }
+}
+
+impl Listed for u64 {
+    fn listed(&self) -> Cow<'_, str> {
+        decimal(*self).into()
+    }
+}
+
+impl Listed for String {
+    fn listed(&self) -> Cow<'_, str> {
+        self.as_str().into()
+    }
+}
+
 /// `101,102,103`: ids (or category paths) as the wire and the storage line list them (no
 /// `[String]::join`: the module has one `join` already, over `&str`).
-pub fn join_ids<T: std::fmt::Display>(items: &[T]) -> String {
+pub fn join_ids<T: Listed>(items: &[T]) -> String {
     let mut out = String::new();
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        out.push_str(&item.to_string());
+        out.push_str(&item.listed());
     }
     out
 }
@@ -345,13 +370,13 @@ impl Event {
             Event::PageView => (&PAGE_VIEW, None),
             Event::View { item, stock, recom_item } => {
                 push_opt(&mut p, "stockId", stock.as_ref().map(ShortText::as_str));
-                push_opt(&mut p, "recomItemId", recom_item.map(|id| id.to_string()).as_deref());
+                push_opt(&mut p, "recomItemId", recom_item.map(ItemId::text).as_deref());
                 (&VIEW, Some(*item))
             }
             Event::GroupView { items, stock, recom_item } => {
                 push(&mut p, PRODUCT_IDS, join_ids(items));
                 push_opt(&mut p, "stockId", stock.as_ref().map(ShortText::as_str));
-                push_opt(&mut p, "recomItemId", recom_item.map(|id| id.to_string()).as_deref());
+                push_opt(&mut p, "recomItemId", recom_item.map(ItemId::text).as_deref());
                 (&GROUP_VIEW, None)
             }
             Event::AddToBasket { item, stock } => {
@@ -386,7 +411,7 @@ impl Event {
                 push(&mut p, "isAgreedToReceiveMarketingMail", if *agreed { "true" } else { "false" });
                 push_opt(&mut p, "contactExternalId", contact.as_ref().map(SessionExternalId::as_str));
                 for c in custom {
-                    p.push((Cow::Owned(format!("d.{}", c.key)), c.value.clone()));
+                    p.push((Cow::Owned(["d.", &c.key].concat()), c.value.clone()));
                 }
                 (&SET_EMAIL, None)
             }
@@ -416,7 +441,7 @@ impl Event {
             }
             Event::BackInStock { email, item, stock } => {
                 push(&mut p, "email", email.as_str());
-                push(&mut p, "itemId", item.to_string());
+                push(&mut p, "itemId", item.text());
                 push_opt(&mut p, "stockId", stock.as_ref().map(ShortText::as_str));
                 (&BACK_IN_STOCK, None)
             }
@@ -424,13 +449,14 @@ impl Event {
                 push(&mut p, "email", email.as_str());
                 for (i, (item, price)) in items.iter().enumerate() {
                     // `items[0].ItemId`: brackets and all, as Retail Rocket's tracker sends them.
-                    p.push((Cow::Owned(format!("items[{i}].ItemId")), Value::Text(item.to_string())));
-                    p.push((Cow::Owned(format!("items[{i}].Price")), Value::Text(price.as_str().to_owned())));
+                    let at = ["items[", &decimal(i as u64), "]."].concat();
+                    p.push((Cow::Owned([&at, "ItemId"].concat()), Value::Text(item.text())));
+                    p.push((Cow::Owned([&at, "Price"].concat()), Value::Text(price.as_str().to_owned())));
                 }
                 (&PRICE_DROP, None)
             }
         };
-        Parts { kind, id: id.map(|id: ItemId| id.to_string()), params: p }
+        Parts { kind, id: id.map(ItemId::text), params: p }
     }
 
     #[cfg(test)]

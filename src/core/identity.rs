@@ -47,7 +47,7 @@ pub fn stored_session(store: &dyn Store, visitor: &SessionExternalId) -> Option<
 
 /// Saves the session Retail Rocket issued for `visitor`.
 pub fn save_session(store: &dyn Store, visitor: &SessionExternalId, session: &RrSession) {
-    let _ = store.set(keys::SESSION, &format!("{}:{}", visitor.as_str(), session.as_str()));
+    let _ = store.set(keys::SESSION, &[visitor.as_str(), ":", session.as_str()].concat());
 }
 
 #[cfg(test)]

@@ -110,11 +110,16 @@ impl ItemId {
     pub fn get(self) -> u64 {
         self.0
     }
+
+    /// The id's digits, as the wire and storage carry it.
+    pub fn text(self) -> String {
+        super::text::decimal(self.0)
+    }
 }
 
 impl fmt::Display for ItemId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
+        f.write_str(&self.text())
     }
 }
 

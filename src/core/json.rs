@@ -11,7 +11,8 @@ pub fn push_json_string(out: &mut String, text: &str) {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
+                out.push_str("\\u");
+                out.push_str(&super::text::hex(c as u64, 4));
             }
             c => out.push(c),
         }

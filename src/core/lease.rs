@@ -5,6 +5,8 @@
 //! trapped, or an exception unwound through it) so does not hold the lock for long: its release
 //! is timed outside that code (see `web::lock`), and the next page or tab sends what it left.
 
+use super::text::decimal;
+
 /// How much later than it said a holder may still show up before its lock is given up.
 pub const GRACE_MS: u64 = 5_000;
 
@@ -82,8 +84,8 @@ impl Said {
     /// The stored form.
     pub fn encode(&self) -> String {
         match self.ttl_ms {
-            Some(ttl) => format!("{}:{ttl}", self.end_ms),
-            None => self.end_ms.to_string(),
+            Some(ttl) => [&decimal(self.end_ms), ":", &decimal(ttl)].concat(),
+            None => decimal(self.end_ms),
         }
     }
 

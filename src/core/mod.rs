@@ -25,5 +25,6 @@ pub mod relay;
 pub mod retry;
 pub mod shopper;
 pub mod store;
+pub mod text;
 pub mod urlenc;
 pub mod wire;

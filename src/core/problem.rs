@@ -4,6 +4,7 @@
 use std::fmt;
 
 use super::error::InputError;
+use super::text::decimal;
 
 /// A delivery or storage problem, or a refused tracking call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,43 +53,67 @@ impl Problem {
     }
 }
 
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Problem {
+    /// The message for `onError` and the console.
+    pub fn message(&self) -> String {
+        let n = |n: u64| decimal(n);
         match self {
-            Problem::Input(e) => e.fmt(f),
-            Problem::QueueFull { dropped, max } => {
-                write!(f, "the queue holds at most {max} undelivered events (maxQueue): dropped the {dropped} oldest")
-            }
-            Problem::Refused { event, status } => {
-                write!(
-                    f,
-                    "Retail Rocket refused a `{event}` event with HTTP {status}; it was dropped (retrying cannot help)"
-                )
-            }
+            Problem::Input(e) => e.message(),
+            Problem::QueueFull { dropped, max } => [
+                "the queue holds at most ",
+                &n((*max).into()),
+                " undelivered events (maxQueue): dropped the ",
+                &n(*dropped as u64),
+                " oldest",
+            ]
+            .concat(),
+            Problem::Refused { event, status } => [
+                "Retail Rocket refused a `",
+                event,
+                "` event with HTTP ",
+                &n((*status).into()),
+                "; it was dropped (retrying cannot help)",
+            ]
+            .concat(),
             Problem::GaveUp { event, attempts } => {
-                write!(f, "a `{event}` event could not be delivered in {attempts} attempts and was dropped")
+                ["a `", event, "` event could not be delivered in ", &n((*attempts).into()), " attempts and was dropped"]
+                    .concat()
             }
-            Problem::Unreadable { count } => write!(f, "{count} stored events could not be read back and were dropped"),
-            Problem::StorageUnavailable => f.write_str(
-                "storage refused to save an event (full or disabled); events are kept in memory and sent by this page",
-            ),
-            Problem::NotRelayed { reason } => f.write_str(reason),
-            Problem::HandshakeFailed { status: 0 } => f.write_str(
-                "Retail Rocket's session handshake got no answer (network, CORS or an ad blocker); events wait and it is retried",
-            ),
-            Problem::HandshakeFailed { status } => write!(
-                f,
-                "Retail Rocket's session handshake failed (HTTP {status}, or no sessionId in the answer); events wait and it is retried"
-            ),
-            Problem::InvalidBridgeId { got } => write!(
-                f,
-                "window.RetailRocketBridge gave {got} as sessionExternalId, but it must be 1 to 50 letters and digits \
-                 (a UUID's hyphens are removed); it was ignored and the stored id is used"
-            ),
+            Problem::Unreadable { count } => {
+                [&n(*count as u64), " stored events could not be read back and were dropped"].concat()
+            }
+            Problem::StorageUnavailable => {
+                "storage refused to save an event (full or disabled); events are kept in memory and sent by this page"
+                    .into()
+            }
+            Problem::NotRelayed { reason } => (*reason).into(),
+            Problem::HandshakeFailed { status: 0 } => {
+                "Retail Rocket's session handshake got no answer (network, CORS or an ad blocker); events wait and it is retried"
+                    .into()
+            }
+            Problem::HandshakeFailed { status } => [
+                "Retail Rocket's session handshake failed (HTTP ",
+                &n((*status).into()),
+                ", or no sessionId in the answer); events wait and it is retried",
+            ]
+            .concat(),
+            Problem::InvalidBridgeId { got } => [
+                "window.RetailRocketBridge gave ",
+                got,
+                " as sessionExternalId, but it must be 1 to 50 letters and digits \
+                 (a UUID's hyphens are removed); it was ignored and the stored id is used",
+            ]
+            .concat(),
             Problem::RecommendationsUnavailable { reason, fallback } => {
                 let served = if *fallback { "the last good answer" } else { "an empty list" };
-                write!(f, "recommendations unavailable ({reason}); served {served}")
+                ["recommendations unavailable (", reason, "); served ", served].concat()
             }
         }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
     }
 }

@@ -12,6 +12,7 @@
 use super::keys;
 use super::record::{written_later, Record};
 use super::store::{MemoryStore, Store};
+use super::text::padded;
 
 /// What pushing an event did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -141,7 +142,8 @@ impl<S: Store> Queue<S> {
         // Keys must sort in the order events happened. The record keeps its own time; the key
         // never goes back in time within a tab, even if the clock does.
         self.last_key_ms = self.last_key_ms.max(record.at_ms);
-        let key = format!("{}{:013}:{}:{:06}", self.prefix, self.last_key_ms, self.tab, self.seq);
+        let key =
+            [&self.prefix, &padded(self.last_key_ms, 13), ":", &self.tab, ":", &padded(self.seq.into(), 6)].concat();
         let line = record.encode();
         pushed.durable = self.durable.set(&key, &line).is_ok();
         if !pushed.durable {

@@ -78,14 +78,17 @@ impl Record {
     /// The line stored for this record.
     pub fn encode(&self) -> String {
         let mut q = Query::default();
-        q.push("v", VERSION).push("e", self.parts.kind.name).push("t", &self.at_ms.to_string());
+        q.push("v", VERSION).push("e", self.parts.kind.name).push("t", &super::text::decimal(self.at_ms));
         if let Some(id) = &self.parts.id {
             q.push("id", id);
         }
         for (k, v) in &self.parts.params {
             match v {
                 Value::Text(text) => q.push(k, text),
-                Value::List(items) => q.push(&format!("{LIST}{k}"), &format!("{}:{}", items.len(), encode_list(items))),
+                Value::List(items) => q.push(
+                    &[LIST, k].concat(),
+                    &[&super::text::decimal(items.len() as u64), ":", &encode_list(items)].concat(),
+                ),
             };
         }
         for (k, v) in self.context.params() {

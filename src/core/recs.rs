@@ -6,6 +6,7 @@
 use super::event::join_ids;
 use super::ids::{Category, Invalid, ItemId, ShortText};
 use super::problem::Problem;
+use super::text::decimal;
 use super::urlenc::Query;
 use super::wire::Reply;
 
@@ -114,7 +115,7 @@ impl Api<'_> {
             q.push("session", session);
         }
         q.push("format", "json");
-        format!("{}/api/2.0/recommendation/{algorithm}/{}/?{}", self.base, self.partner_id, q.as_str())
+        [self.base, "/api/2.0/recommendation/", algorithm, "/", self.partner_id, "/?", q.as_str()].concat()
     }
 
     /// `GET {api}/api/1.0/partner/{partnerId}/items/?itemsIds=…`: details of known products.
@@ -124,7 +125,7 @@ impl Api<'_> {
         if let Some(stock) = stock {
             q.push("stock", stock.as_str());
         }
-        format!("{}/api/1.0/partner/{}/items/?{}", self.base, self.partner_id, q.as_str())
+        [self.base, "/api/1.0/partner/", self.partner_id, "/items/?", q.as_str()].concat()
     }
 }
 
@@ -241,13 +242,14 @@ pub enum Failure {
     Status(u16),
 }
 
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Failure {
+    /// What went wrong, for the message.
+    pub fn reason(&self) -> String {
         match self {
-            Failure::NoAnswer(ms) => write!(f, "no answer within {ms} ms"),
-            Failure::TooManyRequests => f.write_str("HTTP 429: paused as the server asked"),
-            Failure::NotAList => f.write_str("the answer was not a list of products"),
-            Failure::Status(status) => write!(f, "HTTP {status}"),
+            Failure::NoAnswer(ms) => ["no answer within ", &decimal((*ms).into()), " ms"].concat(),
+            Failure::TooManyRequests => "HTTP 429: paused as the server asked".into(),
+            Failure::NotAList => "the answer was not a list of products".into(),
+            Failure::Status(status) => ["HTTP ", &decimal((*status).into())].concat(),
         }
     }
 }
@@ -345,7 +347,7 @@ impl<V: Clone, W> Answers<V, W> {
             None => Failure::Status(reply.status),
         };
         let items = self.cache.fallback(url).cloned();
-        let problem = Problem::RecommendationsUnavailable { reason: failure.to_string(), fallback: items.is_some() };
+        let problem = Problem::RecommendationsUnavailable { reason: failure.reason(), fallback: items.is_some() };
         Settled { waiters, items, problem: Some(problem) }
     }
 }

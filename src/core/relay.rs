@@ -7,6 +7,7 @@ use super::event::Parts;
 use super::ids::SessionExternalId;
 use super::json::Fields;
 use super::record::Record;
+use super::text::padded;
 use super::urlenc::Query;
 
 /// `1732430000123` → `2024-11-24T06:33:20.123Z`.
@@ -24,7 +25,26 @@ pub fn iso8601(ms: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z", rem / 3600, rem / 60 % 60, rem % 60, ms % 1000)
+    let two = |n: u64| padded(n, 2);
+    let (year, month, day) = (year as u64, month as u64, day as u64);
+    let (hour, minute, second) = (rem / 3600, rem / 60 % 60, rem % 60);
+    [
+        &padded(year, 4),
+        "-",
+        &two(month),
+        "-",
+        &two(day),
+        "T",
+        &two(hour),
+        ":",
+        &two(minute),
+        ":",
+        &two(second),
+        ".",
+        &padded(ms % 1000, 3),
+        "Z",
+    ]
+    .concat()
 }
 
 /// Why an event cannot travel through the relay, if it cannot (see each kind's `relay` in
@@ -38,14 +58,14 @@ pub fn envelope(record: &Record, visitor: &SessionExternalId) -> Result<String, 
     let mut f = Fields::default();
     f.text("sessionExternalId", Some(visitor.as_str()))?.text("timestamp", Some(&iso8601(record.at_ms)))?;
     let name = (record.parts.kind.relay)(&record.parts, &mut f)?;
-    Ok(format!("{{\"{name}\":{}}}", f.close()))
+    Ok(["{\"", name, "\":", &f.close(), "}"].concat())
 }
 
 /// `POST {relay}/visitorEvents?partnerId=…` with a JSON array of envelopes.
 pub fn batch_url(relay: &str, partner_id: &str) -> String {
     let mut q = Query::default();
     q.push("partnerId", partner_id);
-    format!("{relay}/visitorEvents?{}", q.as_str())
+    [relay, "/visitorEvents?", q.as_str()].concat()
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ pub fn pvid(store: &dyn Store, random: [u8; 16]) -> String {
         n = n << 8 | u64::from(*b);
     }
     // 15 digits, the first not 0.
-    let pvid = (100_000_000_000_000 + n % 900_000_000_000_000).to_string();
+    let pvid = super::text::decimal(100_000_000_000_000 + n % 900_000_000_000_000);
     let _ = store.set(keys::PVID, &pvid);
     pvid
 }
@@ -46,7 +46,7 @@ fn write_list(store: &dyn Store, key: &str, items: &[ItemId], now_ms: u64) {
     if items.is_empty() {
         store.remove(key);
     } else {
-        let _ = store.set(key, &format!("{now_ms}:{}", super::event::join_ids(items)));
+        let _ = store.set(key, &[&super::text::decimal(now_ms), ":", &super::event::join_ids(items)].concat());
     }
 }
 

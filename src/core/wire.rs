@@ -7,6 +7,7 @@ use super::ids::{RrSession, SessionExternalId};
 use super::json::is_number;
 use super::record::Record;
 use super::retry::retry_after_seconds;
+use super::text::decimal;
 use super::urlenc::Query;
 
 /// HTTP method of a request.
@@ -105,8 +106,8 @@ impl Tracking<'_> {
         if let Some(session) = known {
             q.push("session", session.as_str());
         }
-        q.push("_nocache", &nonce.to_string());
-        let url = format!("{}/1.0/event/initialize/{}?{}", self.base, self.partner_id, q.as_str());
+        q.push("_nocache", &decimal(nonce));
+        let url = [self.base, "/1.0/event/initialize/", self.partner_id, "?", q.as_str()].concat();
         WireRequest { credentials: true, ..WireRequest::new(Method::Get, url, None) }
     }
 
@@ -115,8 +116,8 @@ impl Tracking<'_> {
         let parts = &record.parts;
         let name = parts.kind.name;
         let mut url = match parts.kind.route {
-            Route::Event => format!("{}/1.0/event/{name}/{}", self.base, self.partner_id),
-            Route::Subscribe => format!("{}/1.0/partner/{}/subscribe/{name}", self.base, self.partner_id),
+            Route::Event => [self.base, "/1.0/event/", name, "/", self.partner_id].concat(),
+            Route::Subscribe => [self.base, "/1.0/partner/", self.partner_id, "/subscribe/", name].concat(),
         };
         if let Some(segment) = parts.segment() {
             url.push('/');
@@ -132,16 +133,16 @@ impl Tracking<'_> {
             match value {
                 // Checked again: it comes back from storage.
                 Value::Text(ids) if key == PRODUCT_IDS && ids.split(',').all(is_number) => {
-                    body = Some(format!("{{\"productIds\":[{ids}]}}"))
+                    body = Some(["{\"productIds\":[", ids, "]}"].concat())
                 }
                 value => {
                     q.push_value(key, value);
                 }
             }
         }
-        q.push("_no_cache_", &nonce.to_string());
+        q.push("_no_cache_", &decimal(nonce));
         let method = if body.is_some() { Method::Post } else { Method::Get };
-        WireRequest::new(method, format!("{url}?{}", q.as_str()), body)
+        WireRequest::new(method, [&url, "?", q.as_str()].concat(), body)
     }
 }
 

@@ -13,6 +13,7 @@ use crate::core::error::InputError;
 use crate::core::event::{Custom, Value};
 use crate::core::ids::{Category, Email, Invalid, ItemId, LongText, Price, Quantity, SessionExternalId, ShortText};
 use crate::core::order::OrderItem;
+use crate::core::text::decimal;
 
 /// The method being called, to label errors.
 #[derive(Debug, Clone, Copy)]
@@ -56,7 +57,9 @@ fn describe(value: &JsValue) -> String {
     let text: String =
         JSON::stringify(value).ok().and_then(|s| s.as_string()).unwrap_or_else(|| "a value of another type".into());
     if text.chars().count() > 60 {
-        format!("{}…", text.chars().take(60).collect::<String>())
+        let mut cut: String = text.chars().take(60).collect();
+        cut.push('…');
+        cut
     } else {
         text
     }
@@ -117,7 +120,7 @@ fn scalar_text(value: &JsValue) -> Option<String> {
 /// every such name).
 #[inline(never)]
 pub fn nth(list: &str, i: usize, field: &str) -> String {
-    format!("{list}[{i}]{field}")
+    [list, "[", &decimal(i as u64), "]", field].concat()
 }
 
 fn absent(value: &JsValue) -> bool {
@@ -236,7 +239,7 @@ impl Call {
             if absent(&value) {
                 continue;
             }
-            let argument = || format!("options.{name}");
+            let argument = || ["options.", &name].concat();
             let parsed = match elements(&value, 0, 100) {
                 Some(items) => {
                     let mut texts = Vec::with_capacity(items.len());
@@ -269,8 +272,8 @@ impl Call {
             if !line.is_object() {
                 return Err(self.error(at, Invalid::Options, line));
             }
-            let id = self.item(&format!("{at}.id"), &field(line, "id"))?;
-            out.push((id, self.price(&format!("{at}.price"), &field(line, "price"))?));
+            let id = self.item(&[&at, ".id"].concat(), &field(line, "id"))?;
+            out.push((id, self.price(&[&at, ".price"].concat(), &field(line, "price"))?));
         }
         Ok(out)
     }

@@ -37,7 +37,7 @@ pub fn handed_in() -> Option<Result<SessionExternalId, String>> {
     }
     let text = value.as_string();
     Some(text.as_deref().and_then(|t| SessionExternalId::parse(t).ok()).ok_or_else(|| match text {
-        Some(t) => format!("\"{}\"", t.chars().take(60).collect::<String>()),
+        Some(t) => ["\"", &t.chars().take(60).collect::<String>(), "\""].concat(),
         None => "a value that is not a string".to_owned(),
     }))
 }

@@ -47,7 +47,7 @@ pub fn read(config: &JsValue) -> Result<(Config, Option<Function>), ConfigError>
 
 /// The `TypeError` thrown by `new Tracker(…)`, with a `code` property to branch on.
 pub fn to_js_error(error: &ConfigError) -> JsValue {
-    let js = TypeError::new(&format!("retailrocket-tracker: {error}"));
+    let js = TypeError::new(&["retailrocket-tracker: ", &error.message()].concat());
     crate::web::object::set(&js, "code", &JsValue::from_str(error.code()));
     js.into()
 }

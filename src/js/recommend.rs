@@ -115,7 +115,7 @@ fn categories(call: Call, params: &JsValue) -> Result<(Vec<u64>, Vec<String>), I
         if value.is_undefined() || value.is_null() {
             return Ok(Vec::new());
         }
-        elements(&value, 0, 100).ok_or_else(|| InputError::new(call.0, format!("params.{key}"), Invalid::IdList))
+        elements(&value, 0, 100).ok_or_else(|| InputError::new(call.0, ["params.", key].concat(), Invalid::IdList))
     };
     let mut ids = Vec::new();
     for (i, v) in list("categoryIds")?.iter().enumerate() {
@@ -144,7 +144,7 @@ fn categories(call: Call, params: &JsValue) -> Result<(Vec<u64>, Vec<String>), I
 fn recommendation(call: Call, algorithm: &JsValue, params: &JsValue) -> Result<Recommendation, InputError> {
     let name = algorithm.as_string().unwrap_or_default();
     let needs = recs::algorithm(&name).ok_or_else(|| InputError {
-        got: algorithm.as_string().map(|s| format!("\"{s}\"")),
+        got: algorithm.as_string().map(|s| ["\"", &s, "\""].concat()),
         ..InputError::new(call.0, "algorithm", Invalid::Algorithm)
     })?;
     call.options("params", params)?;

@@ -35,7 +35,7 @@ fn set(target: &Object, key: &str, value: &str) {
 impl Reporter {
     /// Reports one problem.
     pub fn report(&self, problem: &Problem) {
-        let message = problem.to_string();
+        let message = problem.message();
         if self.debug {
             let _ = warn("[retailrocket-tracker]", &message);
         }

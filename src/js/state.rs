@@ -47,7 +47,7 @@ pub struct State {
 impl State {
     /// Wraps an opened engine (the tracker then has it follow the page: `page_events::listen`).
     pub fn new(engine: Engine, reporter: Reporter, can_send: bool) -> Rc<State> {
-        let lock_name = format!("{}:{}", keys::SENDER_LOCK, engine.space());
+        let lock_name = [keys::SENDER_LOCK, ":", engine.space()].concat();
         let recs = RefCell::new(Answers::new(engine.config().timeout_ms));
         Rc::new(State {
             recs,

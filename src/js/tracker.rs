@@ -44,7 +44,7 @@ thread_local! {
 /// the formatting).
 fn tab_id() -> String {
     let [a, b, c, d, ..] = random_bytes();
-    format!("{:08x}", u32::from_be_bytes([a, b, c, d]))
+    crate::core::text::hex(u32::from_be_bytes([a, b, c, d]).into(), 8)
 }
 
 /// Turns a tracking call's arguments (at a time, for an engine) into events, or says why not.

@@ -11,6 +11,7 @@ use super::host;
 use crate::core::config::StorageMode;
 use crate::core::keys;
 use crate::core::store::{Chain, MemoryStore, SharedStore, Store, Stores, WriteFailed};
+use crate::core::text::decimal;
 use crate::core::urlenc;
 
 /// The page's localStorage (through `js/host.js`), if it can be opened.
@@ -87,7 +88,7 @@ impl CookieStore {
         let first = if is_ip { labels.len() + 1 } else { 2 };
         for take in first..=labels.len() + 1 {
             let domain = match labels.get(labels.len().wrapping_sub(take)..) {
-                Some(tail) if take <= labels.len() => format!("; domain={}", tail.join(".")),
+                Some(tail) if take <= labels.len() => ["; domain=", &tail.join(".")].concat(),
                 _ => String::new(),
             };
             self.write(&domain, keys::PROBE, "1", YEAR_SECONDS);
@@ -115,7 +116,10 @@ impl CookieStore {
         let mut cookie = cookie_name(key);
         cookie.push('=');
         urlenc::encode_into(&mut cookie, value);
-        cookie.push_str(&format!("; path=/; max-age={max_age}; SameSite=Lax{domain}"));
+        cookie.push_str("; path=/; max-age=");
+        cookie.push_str(&decimal(max_age.into()));
+        cookie.push_str("; SameSite=Lax");
+        cookie.push_str(domain);
         if self.secure {
             cookie.push_str("; Secure");
         }

@@ -211,7 +211,7 @@ pub fn space(config: &Config) -> String {
     for &b in config.partner_id.as_bytes().iter().chain(b" ").chain(endpoint.as_bytes()) {
         hash = (hash ^ u32::from(b)).wrapping_mul(0x0100_0193);
     }
-    format!("{hash:08x}")
+    crate::core::text::hex(hash.into(), 8)
 }
 
 /// In-memory stores seeded with the stored identity, for pages without consent: reading what is

@@ -102,7 +102,7 @@ impl Engine {
     /// [`keys::WAIT`]).
     pub fn share_wait(&self, until_ms: u64) {
         // Next to the queue (localStorage or memory), never in a cookie.
-        let _ = self.durable.queue.set(&self.wait_key(), &until_ms.to_string());
+        let _ = self.durable.queue.set(&self.wait_key(), &crate::core::text::decimal(until_ms));
     }
 
     /// Applies a reply's verdict to one event: done, dropped and reported, or kept for a retry
