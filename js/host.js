@@ -355,3 +355,74 @@ export function storageKeys(prefix) {
   } catch (e) {}
   return keys.join("\n");
 }
+
+// What the page says about itself: `location[name]` (`href`, `search`, `hostname`, `protocol`)
+// or, for "referrer", `document.referrer`; `undefined` where there is no window (a server, a
+// worker) or reading throws.
+export function page(name) {
+  try {
+    const value = name == "referrer" ? window.document.referrer : window.location[name];
+    if (typeof value == "string") return value;
+  } catch (e) {}
+}
+
+// Whether the page is "hidden", is "online" (unless the browser says it is not), or there is a
+// "window" at all.
+export function is(name) {
+  try {
+    if (name == "hidden") return window.document.visibilityState == "hidden";
+    if (name == "online") return window.navigator.onLine !== false;
+    return typeof window == "object" && !!window;
+  } catch (e) {
+    return name == "online";
+  }
+}
+
+// `document.cookie` for `web::storage::CookieStore` (which parses and writes it): `undefined`
+// where there is no HTML document or reading throws.
+export function cookies() {
+  try {
+    const value = window.document.cookie;
+    if (typeof value == "string") return value;
+  } catch (e) {}
+}
+
+export function setCookie(cookie) {
+  try {
+    window.document.cookie = cookie;
+  } catch (e) {}
+}
+
+// `object[name]`, or `undefined` when reading throws.
+function read(object, name) {
+  try {
+    return object[name];
+  } catch (e) {}
+}
+
+// The id a native app hands the page through `window.RetailRocketBridge` (see `js::bridge`):
+// its `sessionExternalId` (a value, or a method), else Android's `getSessionExternalId()`;
+// `undefined` when there is none (or the bridge throws). The tracker checks what comes.
+export function bridgeId() {
+  const bridge = read(globalThis, "RetailRocketBridge");
+  if (!bridge || (typeof bridge != "object" && typeof bridge != "function")) return;
+  let id = read(bridge, "sessionExternalId");
+  const get = typeof id == "function" ? id : read(bridge, "getSessionExternalId");
+  if (typeof get == "function") {
+    try {
+      id = Reflect.apply(get, bridge, []);
+    } catch (e) {
+      id = undefined;
+    }
+  }
+  return id === null ? undefined : id;
+}
+
+// Tells the app the id the page uses, if its bridge has `onSessionExternalId(id)`.
+export function bridgeTell(id) {
+  const bridge = read(globalThis, "RetailRocketBridge");
+  const tell = bridge && read(bridge, "onSessionExternalId");
+  try {
+    if (typeof tell == "function") Reflect.apply(tell, bridge, [id]);
+  } catch (e) {}
+}

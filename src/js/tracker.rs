@@ -150,7 +150,7 @@ impl Tracker {
         }
         let rcuid = config.session_cookie && config.storage != StorageMode::Memory;
         let stores = storage::open(config.storage, config.consent, rcuid);
-        let can_send = web_sys::window().is_some();
+        let can_send = page::exists();
         // Retail Rocket's tracker reports each page load, and a landing from one of its e-mails:
         // the first tracker made on the page does (the module lives as long as the page).
         let mut on_load = Vec::new();

@@ -48,6 +48,25 @@ extern "C" {
     #[wasm_bindgen(js_name = storageKeys)]
     pub fn storage_keys(prefix: &str) -> String;
 
+    /// `location[name]` (`href`, `search`, `hostname`, `protocol`) or, for `referrer`,
+    /// `document.referrer`; `None` where there is no window.
+    pub fn page(name: &str) -> Option<String>;
+    /// Whether the page is `hidden`, is `online`, or there is a `window`.
+    pub fn is(name: &str) -> bool;
+    /// `document.cookie`; `None` without an HTML document.
+    pub fn cookies() -> Option<String>;
+    /// `document.cookie = cookie`.
+    #[wasm_bindgen(js_name = setCookie)]
+    pub fn set_cookie(cookie: &str);
+
+    /// The id a native app hands in through `window.RetailRocketBridge` (any value; `undefined`
+    /// when there is none).
+    #[wasm_bindgen(js_name = bridgeId)]
+    pub fn bridge_id() -> wasm_bindgen::JsValue;
+    /// Tells the app the page's id, if its bridge asks to know.
+    #[wasm_bindgen(js_name = bridgeTell)]
+    pub fn bridge_tell(id: &str);
+
     /// Follows the page's lifecycle, calling `on(event, key)`; returns the stop function.
     pub fn listen(on: &wasm_bindgen::JsValue) -> wasm_bindgen::JsValue;
 
@@ -97,11 +116,75 @@ pub fn clicks(_: &JsValue, _: &JsValue) -> JsValue {
     JsValue::UNDEFINED
 }
 
-/// Without the host: localStorage through web-sys, so the wasm tests' storage rows
-/// (`tests/browser.rs`) have one; the package's own is `js/host.js`'s, which the engine suite's
-/// storage rows run.
+/// Without the host: the page, localStorage and cookies through web-sys, so the wasm tests
+/// (`tests/browser.rs`) have them; the package's own are `js/host.js`'s, which the engine
+/// suite's rows run.
 #[cfg(not(feature = "js-host"))]
 mod local {
+    use js_sys::{Function, Reflect};
+    use wasm_bindgen::{JsCast, JsValue};
+
+    pub fn page(name: &str) -> Option<String> {
+        let window = web_sys::window()?;
+        let location = window.location();
+        match name {
+            "referrer" => window.document().map(|d| d.referrer()),
+            "href" => location.href().ok(),
+            "search" => location.search().ok(),
+            "hostname" => location.hostname().ok(),
+            _ => location.protocol().ok(),
+        }
+    }
+    pub fn is(name: &str) -> bool {
+        let window = web_sys::window();
+        match name {
+            "hidden" => window
+                .and_then(|w| w.document())
+                .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden),
+            "online" => window.is_none_or(|w| w.navigator().on_line()),
+            _ => window.is_some(),
+        }
+    }
+    fn document() -> Option<web_sys::HtmlDocument> {
+        web_sys::window()?.document()?.dyn_into().ok()
+    }
+    pub fn cookies() -> Option<String> {
+        document()?.cookie().ok()
+    }
+    pub fn set_cookie(cookie: &str) {
+        if let Some(document) = document() {
+            let _ = document.set_cookie(cookie);
+        }
+    }
+    fn bridge() -> Option<JsValue> {
+        let bridge = Reflect::get(&js_sys::global(), &JsValue::from_str("RetailRocketBridge")).ok()?;
+        (bridge.is_object() || bridge.is_function()).then_some(bridge)
+    }
+    fn member(bridge: &JsValue, name: &str) -> JsValue {
+        Reflect::get(bridge, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+    }
+    pub fn bridge_id() -> JsValue {
+        let Some(bridge) = bridge() else { return JsValue::UNDEFINED };
+        let mut value = member(&bridge, "sessionExternalId");
+        for getter in ["sessionExternalId", "getSessionExternalId"] {
+            if let Some(f) = member(&bridge, getter).dyn_ref::<Function>() {
+                value = f.call0(&bridge).unwrap_or(JsValue::UNDEFINED);
+                break;
+            }
+        }
+        if value.is_null() {
+            JsValue::UNDEFINED
+        } else {
+            value
+        }
+    }
+    pub fn bridge_tell(id: &str) {
+        if let Some(bridge) = bridge() {
+            if let Some(f) = member(&bridge, "onSessionExternalId").dyn_ref::<Function>() {
+                let _ = f.call1(&bridge, &JsValue::from_str(id));
+            }
+        }
+    }
     fn storage() -> Option<web_sys::Storage> {
         web_sys::window()?.local_storage().ok()?
     }

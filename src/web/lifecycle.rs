@@ -75,12 +75,10 @@ pub fn clicks(block: &JsValue, mut on: impl FnMut(bool, String) + 'static) -> Op
 
 /// True unless the browser says it is offline.
 pub fn online() -> bool {
-    web_sys::window().is_none_or(|w| w.navigator().on_line())
+    host::is("online")
 }
 
 /// True when the page is hidden (another tab, app in background, closing).
 pub fn hidden() -> bool {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden)
+    host::is("hidden")
 }

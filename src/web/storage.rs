@@ -5,9 +5,7 @@
 use std::cell::OnceCell;
 use std::rc::Rc;
 
-use wasm_bindgen::JsCast;
-
-use super::host;
+use super::{host, page};
 use crate::core::config::StorageMode;
 use crate::core::keys;
 use crate::core::store::{Chain, MemoryStore, SharedStore, Store, Stores, WriteFailed};
@@ -52,7 +50,6 @@ impl Store for LocalStore {
 /// working localStorage costs nothing.
 #[derive(Debug)]
 pub struct CookieStore {
-    document: web_sys::HtmlDocument,
     /// `; domain=…` for the widest domain that accepts our cookie, or empty for host-only;
     /// `None` inside when no cookie sticks (cookies disabled).
     domain: OnceCell<Option<String>>,
@@ -67,14 +64,12 @@ fn cookie_name(key: &str) -> String {
 }
 
 impl CookieStore {
-    /// Cookie storage of this document; `None` without a document or location.
+    /// Cookie storage of this document; `None` without an HTML document or a location.
     pub fn open() -> Option<CookieStore> {
-        let window = web_sys::window()?;
-        let document: web_sys::HtmlDocument = window.document()?.dyn_into().ok()?;
-        let location = window.location();
-        let secure = location.protocol().ok()? == "https:";
-        let host = location.hostname().ok()?;
-        Some(CookieStore { document, domain: OnceCell::new(), secure, host })
+        host::cookies()?;
+        let secure = host::page("protocol")? == "https:";
+        let host = host::page("hostname")?;
+        Some(CookieStore { domain: OnceCell::new(), secure, host })
     }
 
     /// Walks up from the shortest candidate ("example.com") until the browser accepts the
@@ -102,7 +97,7 @@ impl CookieStore {
     }
 
     fn all(&self) -> Vec<(String, String)> {
-        let cookies = self.document.cookie().unwrap_or_default();
+        let cookies = host::cookies().unwrap_or_default();
         cookies
             .split(';')
             .filter_map(|pair| {
@@ -123,7 +118,7 @@ impl CookieStore {
         if self.secure {
             cookie.push_str("; Secure");
         }
-        let _ = self.document.set_cookie(&cookie);
+        host::set_cookie(&cookie);
     }
 }
 
@@ -163,8 +158,8 @@ impl Store for CookieStore {
 /// for Retail Rocket's session cookie too (reading writes nothing; the engine writes it only
 /// with consent).
 pub fn open(mode: StorageMode, consent: bool, rcuid: bool) -> Stores {
-    let window = web_sys::window();
-    let local = || window.as_ref().and(LocalStore::open()).map(|s| Rc::new(s) as SharedStore);
+    let window = page::exists();
+    let local = || window.then(LocalStore::open).flatten().map(|s| Rc::new(s) as SharedStore);
     let cookie = || CookieStore::open().map(|s| Rc::new(s) as SharedStore);
     let memory: SharedStore = Rc::new(MemoryStore::default());
     let (local, cookie) = match mode {
@@ -179,7 +174,7 @@ pub fn open(mode: StorageMode, consent: bool, rcuid: bool) -> Stores {
     // access), the queue behaves as a storage that refuses every write: events spill to memory,
     // are still sent by this page, and `onError` hears `storage_unavailable` once, as for a full
     // one. (A server, with no window, keeps events in memory without a word.)
-    let wanted_local = matches!(mode, StorageMode::Auto | StorageMode::Local) && window.is_some();
+    let wanted_local = matches!(mode, StorageMode::Auto | StorageMode::Local) && window;
     let queue = match &local {
         Some(local) => local.clone(),
         None if wanted_local => Rc::new(MemoryStore::with_capacity(0)),
