@@ -426,3 +426,15 @@ export function bridgeTell(id) {
     if (typeof tell == "function") Reflect.apply(tell, bridge, [id]);
   } catch (e) {}
 }
+
+// Resolves after `ms` milliseconds, for the send loop's waits: at once if the page's
+// `setTimeout` throws (a sender that never woke up would hold the site's lock for good).
+export function sleep(ms) {
+  return new Promise((resolve) => {
+    try {
+      setTimeout(resolve, ms);
+    } catch (e) {
+      resolve();
+    }
+  });
+}

@@ -1,15 +1,13 @@
 //! Time and randomness from the JS host.
 
-use js_sys::{Date, Math, Promise};
+use js_sys::{Date, Math};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use super::host;
+
 #[wasm_bindgen]
 extern "C" {
-    // `catch`: the page may replace `setTimeout` with something that throws.
-    #[wasm_bindgen(catch, js_name = setTimeout)]
-    fn set_timeout(callback: &js_sys::Function, ms: f64) -> Result<JsValue, JsValue>;
-
     // `catch`: a page or an old WebView may lack `performance` or replace it.
     #[wasm_bindgen(catch, js_namespace = performance, js_name = now)]
     fn performance_now() -> Result<f64, JsValue>;
@@ -44,10 +42,5 @@ pub fn random_bytes() -> [u8; 16] {
 /// Resolves after `ms` milliseconds (at once if the page's `setTimeout` throws: a sender that
 /// never woke up would hold the site's lock for good).
 pub async fn sleep(ms: u64) {
-    let promise = Promise::new(&mut |resolve, _| {
-        if set_timeout(&resolve, ms as f64).is_err() {
-            let _ = resolve.call0(&JsValue::UNDEFINED);
-        }
-    });
-    let _ = JsFuture::from(promise).await;
+    let _ = JsFuture::from(host::sleep(ms as f64)).await;
 }

@@ -67,6 +67,9 @@ extern "C" {
     #[wasm_bindgen(js_name = bridgeTell)]
     pub fn bridge_tell(id: &str);
 
+    /// Resolves after `ms` milliseconds (at once if the page's `setTimeout` throws).
+    pub fn sleep(ms: f64) -> js_sys::Promise;
+
     /// Follows the page's lifecycle, calling `on(event, key)`; returns the stop function.
     pub fn listen(on: &wasm_bindgen::JsValue) -> wasm_bindgen::JsValue;
 
@@ -96,6 +99,21 @@ extern "C" {
 #[allow(clippy::too_many_arguments)]
 pub fn send(_: &str, _: bool, _: Option<&str>, _: bool, _: bool, _: bool, _: bool, _: u32) -> Promise {
     Promise::resolve(&JsValue::from_str("0"))
+}
+
+/// Without the host: the same wait, from Rust.
+#[cfg(not(feature = "js-host"))]
+pub fn sleep(ms: f64) -> Promise {
+    #[wasm_bindgen::prelude::wasm_bindgen]
+    extern "C" {
+        #[wasm_bindgen(catch, js_name = setTimeout)]
+        fn set_timeout(callback: &js_sys::Function, ms: f64) -> Result<JsValue, JsValue>;
+    }
+    Promise::new(&mut |resolve, _| {
+        if set_timeout(&resolve, ms).is_err() {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
+    })
 }
 
 /// Without the host: no lock to be had.
